@@ -1,0 +1,24 @@
+"""Entry point of the ``batchyard`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from batchyard.cli.run_local import run_local
+
+app = typer.Typer(
+    name="batchyard",
+    help="A self-hosted batch platform that speaks AWS's APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("run-local")(run_local)
+
+
+@app.callback()
+def _root() -> None:
+    """A self-hosted batch platform that speaks AWS's APIs."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
