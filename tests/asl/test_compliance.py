@@ -1,0 +1,179 @@
+"""Compliance fixtures for :func:`batchyard.asl.execute`, replayed from AWS recordings and docs.
+
+Every ``tests/fixtures/asl/*.json`` file describes one feature::
+
+    {"feature": "...",
+     "source": "where the expected values come from (AWS doc URL, or repo+path of a recording)",
+     "cases": [
+       {"name": "...",
+        "definition": {...},            # the state machine, as sent to CreateStateMachine
+        "input": {...},                 # the execution input (any JSON value; omitted means {})
+        "functions": "echo",            # optional: a handler set of HANDLERS below
+        "expected": {"status": "SUCCEEDED", "output": {...}}
+                  | {"status": "FAILED", "error": "...", "cause": "..."},
+        "event_types": ["ExecutionStarted", "PassStateEntered", ...]   # optional
+       }]}
+
+Only the keys present in ``expected`` are compared: ``status`` always; ``output`` by deep
+equality; ``error`` and ``cause`` as exact strings. A case leaves ``cause`` out when AWS's text
+is not known verbatim -- we never guess it. ``event_types`` is compared with the ``type`` of
+every history event, in order, when the recording gives it.
+
+The expected values never come from our own code: each file's ``source`` names the AWS
+recording (LocalStack's ``*.snapshot.json`` files hold real ``GetExecutionHistory`` responses)
+or the AWS documentation page the case is taken from.
+
+Lambda handlers: a case's ``functions`` names a handler set; each set maps a Lambda function
+*name* (the last part of the ARN) to a Python ``handler(event, context)`` that returns or raises
+what the recorded Lambda did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchyard.asl import execute
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "asl"
+
+Handler = Callable[[Any, Any], Any]
+
+
+# --- Lambda handlers reproducing what the recorded functions returned or raised -------------
+
+
+def _echo(event: Any, context: Any) -> Any:
+    """LocalStack's ``lambda_functions/base/id_function.py``: return the event unchanged."""
+    return event
+
+
+def _return_hello(event: Any, context: Any) -> Any:
+    return "HelloWorld"
+
+
+def _return_none(event: Any, context: Any) -> Any:
+    return None
+
+
+def _return_list(event: Any, context: Any) -> Any:
+    return [1, 2, 3]
+
+
+def _return_object(event: Any, context: Any) -> Any:
+    return {"Hello": "World", "Number": 1, "Nested": {"Flag": True}}
+
+
+class CustomException(Exception):
+    """LocalStack's ``raise_custom_exception.py`` raises an exception of this very name."""
+
+
+class TaskFailedToStartException(Exception):
+    """The name the team's Lambda raises when ECS reports ``TaskFailedToStart``."""
+
+
+def _raise_custom(event: Any, context: Any) -> Any:
+    raise CustomException("Some custom exception.")
+
+
+def _raise_value_error(event: Any, context: Any) -> Any:
+    raise ValueError("bad value")
+
+
+def _raise_task_failed_to_start(event: Any, context: Any) -> Any:
+    raise TaskFailedToStartException("Timeout waiting for network interface provisioning")
+
+
+def _fail_first_then_echo() -> Handler:
+    """Raises ``CustomException`` on the first call of each execution, then echoes."""
+    calls = {"n": 0}
+
+    def handler(event: Any, context: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise CustomException("Some custom exception.")
+        return event
+
+    return handler
+
+
+def _sum_numbers(event: Any, context: Any) -> Any:
+    return {"sum": sum(event["numbers"])}
+
+
+# A factory per set, so stateful handlers start fresh for every case.
+HANDLERS: dict[str, Callable[[], dict[str, Handler]]] = {
+    "echo": lambda: {"echo": _echo},
+    "hello": lambda: {"hello": _return_hello},
+    "none": lambda: {"none": _return_none},
+    "list": lambda: {"list": _return_list},
+    "object": lambda: {"object": _return_object},
+    "raise_custom": lambda: {"raise_custom": _raise_custom, "echo": _echo},
+    "raise_value_error": lambda: {"raise_value_error": _raise_value_error, "echo": _echo},
+    "raise_task_failed_to_start": lambda: {
+        "start_task": _raise_task_failed_to_start,
+        "echo": _echo,
+    },
+    "flaky": lambda: {"flaky": _fail_first_then_echo(), "echo": _echo},
+    "sum": lambda: {"sum": _sum_numbers},
+}
+
+
+# --- fixture loading --------------------------------------------------------------------------
+
+
+def _load_cases() -> Iterator[Any]:
+    for path in sorted(FIXTURES.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for case in document["cases"]:
+            yield pytest.param(case, id=f"{path.stem}::{case['name']}")
+
+
+CASES = list(_load_cases())
+
+
+def _canonical(value: Any) -> Any:
+    """A value for deep equality that, unlike ``==``, tells ``true`` from ``1`` (JSON does)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def test_fixtures_are_well_formed() -> None:
+    """Every fixture file names its source, and case names are unique within a file."""
+    files = sorted(FIXTURES.glob("*.json"))
+    assert files, "no fixture files found"
+    for path in files:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document.get("feature"), path.name
+        assert document.get("source"), path.name
+        names = [case["name"] for case in document["cases"]]
+        assert len(names) == len(set(names)), f"duplicate case names in {path.name}"
+        for case in document["cases"]:
+            assert case["expected"]["status"] in {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+            assert case.get("functions") is None or case["functions"] in HANDLERS
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_compliance(case: dict[str, Any]) -> None:
+    functions = HANDLERS[case["functions"]]() if case.get("functions") else None
+    result = execute(case["definition"], case.get("input", {}), functions=functions)
+    expected = case["expected"]
+
+    assert result.status == expected["status"], (result.status, result.error, result.cause)
+    if "output" in expected:
+        assert _canonical(result.output) == _canonical(expected["output"])
+    if "error" in expected:
+        assert result.error == expected["error"]
+    if "cause" in expected:
+        assert result.cause == expected["cause"]
+    if "event_types" in case:
+        assert [event["type"] for event in result.events] == case["event_types"]
