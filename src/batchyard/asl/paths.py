@@ -1,0 +1,565 @@
+"""JSONPath as Step Functions applies it (JSONPath query language).
+
+AWS evaluates paths with Jayway JsonPath (Java), and this module keeps its semantics:
+
+* A *definite* path (only names and single indexes) selects one value or fails; an *indefinite* one
+  (``*``, ``..``, filters ``[?(...)]``, slices, unions) always returns a list, possibly empty, and
+  silently skips branches where a name is missing.
+* ``[*]`` and ``.*`` mean the same: the values of an object, the elements of an array.
+* Failure texts are Jayway's: ``No results for path: $['a']['b']`` for a missing leaf,
+  ``Missing property in path $['a']`` for a missing intermediate object, ``Filter: [0] can only be
+  applied to arrays. Current context is: 1`` for an index into a non-array.
+
+Paths start from one of three roots: ``$`` (the data), ``$$`` (the context object) or ``$name``
+(a workflow variable). A path is parsed once into a tuple of steps (cached by text); definite paths
+— nearly every path in real definitions — are then a plain loop of dict/list lookups, which is what
+keeps the interpreter fast. Filter expressions are parsed at the end of this module.
+
+Values returned are the objects inside ``data`` (not copies): callers treat JSON values as immutable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "PathNotFound",
+    "ResultPathMatchFailure",
+    "get_path",
+    "is_reference_path",
+    "json_compact",
+    "set_result_path",
+]
+
+
+class PathNotFound(Exception):
+    """A path selected nothing (a missing key, an index past the end, a step through a scalar).
+
+    ``path`` is the path as written; ``message`` is Jayway's own wording, which AWS quotes in some
+    causes (``Invalid path '$.x' : No results for path: $['x']``); ``index_out_of_range`` is true
+    when the only problem is the last step, an array index past the end of an existing array.
+    """
+
+    def __init__(self, path: str, message: str, *, index_out_of_range: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.index_out_of_range = index_out_of_range
+
+
+class ResultPathMatchFailure(Exception):
+    """``ResultPath`` cannot be applied to the state input (``States.ResultPathMatchFailure``).
+
+    ``cause`` is AWS's text: ``Unable to apply ReferencePath $.a.b to input "foo"``.
+    """
+
+    def __init__(self, path: str, data: Any) -> None:
+        self.path = path
+        self.data = data
+        self.cause = f"Unable to apply ReferencePath {path} to input {json_compact(data)}"
+        super().__init__(self.cause)
+
+
+def json_compact(value: Any) -> str:
+    """JSON text as AWS prints values in causes and ``States.JsonToString``: compact, order kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# ----------------------------------------------------------------------------------- parsing
+
+_VARIABLE_ROOT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_DOT_NAME = re.compile(r"\.([^.\[\]*?()@'\"\s,:=<>!&|]+)")
+_DOT_WILD = re.compile(r"\.\*")
+_DEEP = re.compile(r"\.\.")
+_DEEP_NAME = re.compile(r"([^.\[\]*?()@'\"\s,:=<>!&|]+)")
+_BRACKET_WILD = re.compile(r"\[\s*\*\s*\]")
+_QUOTED = r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\""
+_BRACKET_NAMES = re.compile(rf"\[\s*(?:{_QUOTED})(?:\s*,\s*(?:{_QUOTED}))*\s*\]")
+_ONE_QUOTED = re.compile(_QUOTED)
+_BRACKET_INDEXES = re.compile(r"\[\s*(-?\d+)((?:\s*,\s*-?\d+)*)\s*\]")
+_BRACKET_SLICE = re.compile(r"\[\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?\]")
+
+_ROOT_DATA = "$"
+_ROOT_CONTEXT = "$$"
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    kind: str  # "name" | "index" | "wild" | "names" | "indexes" | "slice" | "filter"
+    arg: Any = None
+    deep: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    root: str  # "$", "$$" or a variable name
+    # Definite paths: plain keys (str) and indexes (int). None when the path is indefinite.
+    simple: tuple[str | int, ...] | None
+    steps: tuple[_Step, ...]
+
+
+_CACHE: dict[str, _Compiled | PathNotFound] = {}
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _parse_steps(path: str, rest: str) -> tuple[_Step, ...]:
+    steps: list[_Step] = []
+    pos = 0
+    while pos < len(rest):
+        deep = False
+        match = _DEEP.match(rest, pos)
+        if match:
+            deep, pos = True, match.end()
+            name = _DEEP_NAME.match(rest, pos)
+            if name:
+                steps.append(_Step("name", name.group(1), True))
+                pos = name.end()
+                continue
+            if rest.startswith("*", pos):
+                steps.append(_Step("wild", None, True))
+                pos += 1
+                continue
+        step, pos = _parse_one(path, rest, pos, deep)
+        steps.append(step)
+    return tuple(steps)
+
+
+def _parse_one(path: str, rest: str, pos: int, deep: bool) -> tuple[_Step, int]:
+    if not deep and (match := _DOT_NAME.match(rest, pos)):
+        return _Step("name", match.group(1)), match.end()
+    if not deep and (match := _DOT_WILD.match(rest, pos)):
+        return _Step("wild"), match.end()
+    if match := _BRACKET_WILD.match(rest, pos):
+        return _Step("wild", None, deep), match.end()
+    if match := _BRACKET_NAMES.match(rest, pos):
+        names = [
+            _unquote(m.group(1) if m.group(1) is not None else m.group(2))
+            for m in _ONE_QUOTED.finditer(match.group(0))
+        ]
+        if len(names) == 1:
+            return _Step("name", names[0], deep), match.end()
+        return _Step("names", tuple(names), deep), match.end()
+    if match := _BRACKET_INDEXES.match(rest, pos):
+        indexes = [int(match.group(1))] + [int(i) for i in re.findall(r"-?\d+", match.group(2))]
+        if len(indexes) == 1:
+            return _Step("index", indexes[0], deep), match.end()
+        return _Step("indexes", tuple(indexes), deep), match.end()
+    if match := _BRACKET_SLICE.match(rest, pos):
+        bounds = tuple(None if g is None else int(g) for g in match.groups())
+        if bounds[2] == 0:
+            raise PathNotFound(path, f"Invalid path '{path}': slice step cannot be zero")
+        return _Step("slice", bounds, deep), match.end()
+    if rest.startswith("[?(", pos):
+        predicate, end = _parse_filter(path, rest, pos + 3)
+        return _Step("filter", predicate, deep), end
+    raise PathNotFound(path, f"Invalid path '{path}': unexpected text at position {pos + 1}")
+
+
+def _compile(path: str) -> _Compiled:
+    cached = _CACHE.get(path)
+    if isinstance(cached, _Compiled):
+        return cached
+    if cached is not None:
+        raise cached
+    try:
+        compiled = _compile_uncached(path)
+    except PathNotFound as exc:
+        if len(_CACHE) < 50_000:
+            _CACHE[path] = exc
+        raise
+    if len(_CACHE) < 50_000:  # bounded: paths come from definitions, but be safe
+        _CACHE[path] = compiled
+    return compiled
+
+
+def _compile_uncached(path: str) -> _Compiled:
+    if not isinstance(path, str):
+        raise PathNotFound(str(path), f"Invalid path '{path}'")
+    text = path.strip()
+    if text.startswith("$$"):
+        root, rest = _ROOT_CONTEXT, text[2:]
+    elif match := _VARIABLE_ROOT.match(text):
+        root, rest = match.group(1), text[match.end() :]
+    elif text.startswith("$"):
+        root, rest = _ROOT_DATA, text[1:]
+    else:
+        raise PathNotFound(path, f"Invalid path '{path}'")
+    steps = _parse_steps(path, rest)
+    definite = all(s.kind in ("name", "index") and not s.deep for s in steps)
+    simple = tuple(s.arg for s in steps) if definite else None
+    return _Compiled(root, simple, steps)
+
+
+def is_reference_path(path: str) -> bool:
+    """True for a Reference Path: one that can only ever select a single node (``$.a['b'][0]``)."""
+    try:
+        return _compile(path).simple is not None
+    except PathNotFound:
+        return False
+
+
+# -------------------------------------------------------------------------------- evaluation
+
+
+def _jayway(steps: tuple[str | int, ...]) -> str:
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in steps)
+
+
+def _walk(path: str, value: Any, steps: tuple[str | int, ...]) -> Any:
+    last = len(steps) - 1
+    for i, step in enumerate(steps):
+        if type(step) is int:
+            if not isinstance(value, list):
+                raise PathNotFound(
+                    path,
+                    f"Filter: [{step}] can only be applied to arrays. "
+                    f"Current context is: {json_compact(value)}",
+                )
+            index = step + len(value) if step < 0 else step
+            if not 0 <= index < len(value):
+                raise PathNotFound(
+                    path, f"No results for path: {_jayway(steps)}", index_out_of_range=i == last
+                )
+            value = value[index]
+        elif isinstance(value, dict) and step in value:
+            value = value[step]
+        elif i == last:
+            raise PathNotFound(path, f"No results for path: {_jayway(steps)}")
+        else:
+            raise PathNotFound(path, f"Missing property in path {_jayway(steps[: i + 1])}")
+    return value
+
+
+def _children(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        yield from value.values()
+    elif isinstance(value, list):
+        yield from value
+
+
+def _descendants(value: Any) -> Iterator[Any]:
+    """The node itself, then every node below it, depth first (Jayway's scan order)."""
+    yield value
+    for child in _children(value):
+        yield from _descendants(child)
+
+
+def _apply(step: _Step, value: Any, root: Any) -> Iterator[Any]:
+    kind, arg = step.kind, step.arg
+    if kind == "name":
+        if isinstance(value, dict) and arg in value:
+            yield value[arg]
+    elif kind == "wild":
+        yield from _children(value)
+    elif kind in ("index", "indexes"):
+        if isinstance(value, list):
+            for index in (arg,) if kind == "index" else arg:
+                if -len(value) <= index < len(value):
+                    yield value[index]
+    elif kind == "names":
+        if isinstance(value, dict):
+            yield from (value[name] for name in arg if name in value)
+    elif kind == "slice":
+        if isinstance(value, list):
+            yield from value[slice(*arg)]
+    elif kind == "filter":
+        if isinstance(value, list):
+            yield from (item for item in value if arg(item, root))
+        elif isinstance(value, dict) and arg(value, root):
+            yield value
+
+
+def _query(steps: tuple[_Step, ...], root: Any) -> list[Any]:
+    current = [root]
+    for step in steps:
+        sources = (d for node in current for d in _descendants(node)) if step.deep else current
+        current = [hit for node in sources for hit in _apply(step, node, root)]
+    return current
+
+
+def get_path(
+    path: str,
+    data: Any,
+    *,
+    context: Any = None,
+    variables: Mapping[str, Any] | None = None,
+) -> Any:
+    """The value ``path`` selects; a list for indefinite paths. Raises :class:`PathNotFound`."""
+    compiled = _CACHE.get(path)
+    if not isinstance(compiled, _Compiled):
+        compiled = _compile(path)
+    root = compiled.root
+    if root == _ROOT_DATA:
+        value = data
+    elif root == _ROOT_CONTEXT:
+        value = context
+    elif variables is not None and root in variables:
+        value = variables[root]
+    else:
+        raise PathNotFound(path, f"No results for path: ${root}")
+    if compiled.simple is not None:
+        return _walk(path, value, compiled.simple) if compiled.simple else value
+    return _query(compiled.steps, value)
+
+
+# ---------------------------------------------------------------------------------- ResultPath
+
+
+def set_result_path(path: str | None, data: Any, result: Any) -> Any:
+    """``ResultPath``: place ``result`` into ``data`` at ``path``, copying only along the path.
+
+    ``None`` discards the result; ``$`` replaces the input. Missing objects on the way are created.
+    Raises :class:`ResultPathMatchFailure` when the path goes through a non-object (or an array
+    index that does not exist), or is not a reference path rooted at ``$``.
+    """
+    if path is None:
+        return data
+    if path == "$":
+        return result
+    try:
+        compiled = _compile(path)
+    except PathNotFound:
+        raise ResultPathMatchFailure(path, data) from None
+    if compiled.root != _ROOT_DATA or compiled.simple is None:
+        raise ResultPathMatchFailure(path, data)
+    if not compiled.simple:
+        return result
+    return _set(path, data, data, compiled.simple, 0, result)
+
+
+def _set(
+    path: str, whole: Any, node: Any, steps: tuple[str | int, ...], i: int, result: Any
+) -> Any:
+    step = steps[i]
+    last = i == len(steps) - 1
+    if type(step) is int:
+        if not isinstance(node, list):
+            raise ResultPathMatchFailure(path, whole)
+        index = step + len(node) if step < 0 else step
+        if not 0 <= index < len(node):
+            raise ResultPathMatchFailure(path, whole)
+        items = list(node)
+        items[index] = result if last else _set(path, whole, node[index], steps, i + 1, result)
+        return items
+    if not isinstance(node, dict):
+        raise ResultPathMatchFailure(path, whole)
+    copy = dict(node)
+    if last:
+        copy[step] = result
+    else:
+        copy[step] = _set(path, whole, node.get(step, {}), steps, i + 1, result)
+    return copy
+
+
+# ---------------------------------------------------------------------- filter expressions
+#
+# Jayway filter predicates: ``[?(@.price < 10 && @.tag == 'x')]``. Operands are ``@``-relative
+# or ``$``-rooted definite paths, literals and lists; operators ==, !=, <, <=, >, >=, =~ (full
+# regex match), in, nin, and a bare path meaning "exists". Values of different types are never
+# equal and never ordered, as in Jayway.
+
+_UNDEFINED: Any = object()
+_FILTER_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<op>==|!=|<=|>=|<|>|=~|&&|\|\||!|\(|\)|\[|\]|,)
+    | (?P<word>\b(?:in|nin|true|false|null)\b)
+    | (?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+    | (?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)
+    | (?P<path>[@$](?:\.[^\s.\[\]()=<>!&|,]+|\[[^\]]*\])*)
+    )""",
+    re.VERBOSE,
+)
+
+_Operand = Callable[[Any, Any], Any]  # (node, root) -> value
+_Predicate = Callable[[Any, Any], bool]
+
+
+class _FilterParser:
+    def __init__(self, path: str, text: str, pos: int) -> None:
+        self.path, self.text, self.pos = path, text, pos
+        self.tokens: list[tuple[str, str]] = []
+        self._tokenize()
+        self.i = 0
+
+    def _tokenize(self) -> None:
+        depth = 1
+        while True:
+            match = _FILTER_TOKEN.match(self.text, self.pos)
+            if not match or match.end() == self.pos:
+                raise self._error()
+            self.pos = match.end()
+            kind = match.lastgroup or ""
+            value = match.group(kind)
+            if value == "(":
+                depth += 1
+            elif value == ")":
+                depth -= 1
+                if depth == 0:
+                    if not self.text.startswith("]", self.pos):
+                        raise self._error()
+                    self.pos += 1
+                    return
+            self.tokens.append((kind, value))
+
+    def _error(self) -> PathNotFound:
+        return PathNotFound(self.path, f"Invalid path '{self.path}': bad filter expression")
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str]:
+        if self.i >= len(self.tokens):
+            raise self._error()
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def parse(self) -> _Predicate:
+        predicate = self._or()
+        if self.i != len(self.tokens):
+            raise self._error()
+        return predicate
+
+    def _or(self) -> _Predicate:
+        left = self._and()
+        while self._peek() == "||":
+            self._take()
+            left = _either(left, self._and())
+        return left
+
+    def _and(self) -> _Predicate:
+        left = self._unary()
+        while self._peek() == "&&":
+            self._take()
+            left = _both(left, self._unary())
+        return left
+
+    def _unary(self) -> _Predicate:
+        if self._peek() == "!":
+            self._take()
+            inner = self._unary()
+            return lambda n, r: not inner(n, r)
+        if self._peek() == "(":
+            self._take()
+            inner = self._or()
+            if self._take()[1] != ")":
+                raise self._error()
+            return inner
+        return self._comparison()
+
+    def _comparison(self) -> _Predicate:
+        left = self._operand()
+        op = self._peek()
+        if op not in _COMPARATORS:
+            return lambda n, r: left(n, r) is not _UNDEFINED
+        self._take()
+        right = self._operand()
+        compare = _COMPARATORS[op]
+
+        def predicate(node: Any, root: Any) -> bool:
+            a, b = left(node, root), right(node, root)
+            return a is not _UNDEFINED and b is not _UNDEFINED and compare(a, b)
+
+        return predicate
+
+    def _operand(self) -> _Operand:
+        kind, value = self._take()
+        if kind == "path":
+            compiled = _compile("$" + value[1:])
+            if compiled.simple is None:
+                raise self._error()
+            steps, relative = compiled.simple, value.startswith("@")
+            return lambda n, r: _lookup(n if relative else r, steps)
+        if kind == "num":
+            number = float(value) if any(c in value for c in ".eE") else int(value)
+            return lambda n, r: number
+        if kind == "str":
+            text = _unquote(value[1:-1])
+            return lambda n, r: text
+        if kind == "word":
+            literal = {"true": True, "false": False, "null": None}.get(value, _UNDEFINED)
+            if literal is _UNDEFINED:
+                raise self._error()
+            return lambda n, r: literal
+        if kind == "regex":
+            body, flags = value[1 : value.rindex("/")], value[value.rindex("/") + 1 :]
+            try:
+                pattern = re.compile(body, re.IGNORECASE if "i" in flags else 0)
+            except re.error:
+                raise self._error() from None
+            return lambda n, r: pattern
+        if value == "[":
+            items: list[_Operand] = []
+            while self._peek() != "]":
+                items.append(self._operand())
+                if self._peek() == ",":
+                    self._take()
+            self._take()
+            return lambda n, r: [item(n, r) for item in items]
+        raise self._error()
+
+
+def _either(a: _Predicate, b: _Predicate) -> _Predicate:
+    return lambda node, root: a(node, root) or b(node, root)
+
+
+def _both(a: _Predicate, b: _Predicate) -> _Predicate:
+    return lambda node, root: a(node, root) and b(node, root)
+
+
+def _lookup(node: Any, steps: tuple[str | int, ...]) -> Any:
+    for step in steps:
+        if type(step) is int:
+            if not isinstance(node, list) or not -len(node) <= step < len(node):
+                return _UNDEFINED
+            node = node[step]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return _UNDEFINED
+    return node
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return _kind(a) == _kind(b) and a == b
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        kind = _kind(a)
+        return kind == _kind(b) and kind in ("number", "str") and op(a, b)
+
+    return compare
+
+
+_COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": _equal,
+    "!=": lambda a, b: not _equal(a, b),
+    "<": _ordered(lambda a, b: a < b),
+    "<=": _ordered(lambda a, b: a <= b),
+    ">": _ordered(lambda a, b: a > b),
+    ">=": _ordered(lambda a, b: a >= b),
+    "=~": lambda a, b: isinstance(a, str) and isinstance(b, re.Pattern) and bool(b.fullmatch(a)),
+    "in": lambda a, b: isinstance(b, list) and any(_equal(a, x) for x in b),
+    "nin": lambda a, b: isinstance(b, list) and not any(_equal(a, x) for x in b),
+}
+
+
+def _parse_filter(path: str, text: str, pos: int) -> tuple[_Predicate, int]:
+    parser = _FilterParser(path, text, pos)
+    return parser.parse(), parser.pos
