@@ -15,8 +15,11 @@ Every ``tests/fixtures/asl/*.json`` file describes one feature::
        }]}
 
 Only the keys present in ``expected`` are compared: ``status`` always; ``output`` by deep
-equality; ``error`` and ``cause`` as exact strings. A case leaves ``cause`` out when AWS's text
-is not known verbatim -- we never guess it. ``event_types`` is compared with the ``type`` of
+equality (``true`` is not ``1``); ``error`` and ``cause`` as exact strings. A case leaves
+``cause`` out when AWS's text is not known verbatim -- we never guess it. For a Lambda that
+raised, ``cause_json`` gives the fields of the JSON cause the recording pins down
+(``errorMessage``, ``errorType``; the request id and stack trace cannot be reproduced).
+A case may carry its own ``source`` when it differs from the file's. ``event_types`` is compared with the ``type`` of
 every history event, in order, when the recording gives it.
 
 The expected values never come from our own code: each file's ``source`` names the AWS
@@ -69,7 +72,10 @@ def _return_object(event: Any, context: Any) -> Any:
 
 
 class CustomException(Exception):
-    """LocalStack's ``raise_custom_exception.py`` raises an exception of this very name."""
+    """LocalStack's ``raise_custom_exception.py``: this very name, and no message at all."""
+
+    def __init__(self) -> None:
+        self.message = "CustomException message"
 
 
 class TaskFailedToStartException(Exception):
@@ -77,7 +83,17 @@ class TaskFailedToStartException(Exception):
 
 
 def _raise_custom(event: Any, context: Any) -> Any:
-    raise CustomException("Some custom exception.")
+    raise CustomException()
+
+
+def _raise_exception(event: Any, context: Any) -> Any:
+    """LocalStack's ``raise_exception.py``."""
+    raise Exception("Some exception was raised.")
+
+
+def _large_output(event: Any, context: Any) -> Any:
+    """LocalStack's ``large_output_string.py``: 257 KiB of ``a``, over the 256 KiB quota."""
+    return "a" * (257 * 1024)
 
 
 def _raise_value_error(event: Any, context: Any) -> Any:
@@ -95,7 +111,7 @@ def _fail_first_then_echo() -> Handler:
     def handler(event: Any, context: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise CustomException("Some custom exception.")
+            raise CustomException()
         return event
 
     return handler
@@ -113,6 +129,8 @@ HANDLERS: dict[str, Callable[[], dict[str, Handler]]] = {
     "list": lambda: {"list": _return_list},
     "object": lambda: {"object": _return_object},
     "raise_custom": lambda: {"raise_custom": _raise_custom, "echo": _echo},
+    "raise_exception": lambda: {"raise_exception": _raise_exception, "echo": _echo},
+    "large_output": lambda: {"large_output": _large_output},
     "raise_value_error": lambda: {"raise_value_error": _raise_value_error, "echo": _echo},
     "raise_task_failed_to_start": lambda: {
         "start_task": _raise_task_failed_to_start,
@@ -175,5 +193,13 @@ def test_compliance(case: dict[str, Any]) -> None:
         assert result.error == expected["error"]
     if "cause" in expected:
         assert result.cause == expected["cause"]
+    if "cause_json" in expected:
+        # Lambda causes embed a request id and a stack trace we cannot reproduce; compare the
+        # keys the recording pins down, and the key order AWS writes them in.
+        assert result.cause is not None
+        cause = json.loads(result.cause)
+        assert list(cause) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+        for key, value in expected["cause_json"].items():
+            assert cause[key] == value, key
     if "event_types" in case:
         assert [event["type"] for event in result.events] == case["event_types"]
