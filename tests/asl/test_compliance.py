@@ -19,7 +19,9 @@ equality (``true`` is not ``1``); ``error`` and ``cause`` as exact strings. A ca
 ``cause`` out when AWS's text is not known verbatim -- we never guess it. For a Lambda that
 raised, ``cause_json`` gives the fields of the JSON cause the recording pins down
 (``errorMessage``, ``errorType``; the request id and stack trace cannot be reproduced).
-A case may carry its own ``source`` when it differs from the file's. ``event_types`` is compared with the ``type`` of
+A case may carry its own ``source`` when it differs from the file's. A definition AWS rejects
+at CreateStateMachine expects ``{"status": "INVALID_DEFINITION", "message": "<AWS's text>"}``:
+``execute`` must raise :class:`InvalidDefinition` whose ``str()`` is that message. ``event_types`` is compared with the ``type`` of
 every history event, in order, when the recording gives it.
 
 The expected values never come from our own code: each file's ``source`` names the AWS
@@ -40,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from batchyard.asl import execute
+from batchyard.asl import InvalidDefinition, execute
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "asl"
 
@@ -152,6 +154,7 @@ def _load_cases() -> Iterator[Any]:
 
 
 CASES = list(_load_cases())
+STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def _canonical(value: Any) -> Any:
@@ -176,15 +179,20 @@ def test_fixtures_are_well_formed() -> None:
         names = [case["name"] for case in document["cases"]]
         assert len(names) == len(set(names)), f"duplicate case names in {path.name}"
         for case in document["cases"]:
-            assert case["expected"]["status"] in {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+            assert case["expected"]["status"] in {*STATUSES, "INVALID_DEFINITION"}
             assert case.get("functions") is None or case["functions"] in HANDLERS
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_compliance(case: dict[str, Any]) -> None:
     functions = HANDLERS[case["functions"]]() if case.get("functions") else None
-    result = execute(case["definition"], case.get("input", {}), functions=functions)
     expected = case["expected"]
+    if expected["status"] == "INVALID_DEFINITION":
+        with pytest.raises(InvalidDefinition) as raised:
+            execute(case["definition"], case.get("input", {}), functions=functions)
+        assert str(raised.value) == expected["message"]
+        return
+    result = execute(case["definition"], case.get("input", {}), functions=functions)
 
     assert result.status == expected["status"], (result.status, result.error, result.cause)
     if "output" in expected:
