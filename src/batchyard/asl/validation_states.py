@@ -1,0 +1,192 @@
+"""Checks specific to one state type, dispatched through :data:`TYPE_CHECKS`, plus the Retry and
+Catch arrays that Task, Parallel and Map share.
+
+Generic field rules (allowed, required, value kinds) live in ``validation_fields``; what is here
+needs to look at several fields together or into nested objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from batchyard.asl import validation_jsonata as jsonata_checks
+from batchyard.asl import validation_messages as msg
+from batchyard.asl.validation_choice import check_choice
+from batchyard.asl.validation_context import JSONATA, JSONPATH, Ctx, is_jsonata, is_timestamp
+from batchyard.asl.validation_fields import FIELD_CHECKS, MAX_SECONDS, integer_in, number_in
+from batchyard.asl.validation_map import check_map
+from batchyard.asl.validation_paths import check_assign, check_payload_template
+
+StateCheck = Callable[[Ctx, dict[str, Any], str, str], None]
+
+_ARN = re.compile(r"arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+")
+WAIT_FIELDS = ("SecondsPath", "Seconds", "TimestampPath", "Timestamp")
+
+RETRIER_CHECKS = {
+    "ErrorEquals": None,
+    "Comment": FIELD_CHECKS["Comment"],
+    "IntervalSeconds": integer_in(1, MAX_SECONDS),
+    "MaxAttempts": integer_in(0, MAX_SECONDS),
+    "BackoffRate": number_in(1.0, float(MAX_SECONDS)),
+    # One year, the longest an execution can run.
+    "MaxDelaySeconds": integer_in(1, 31622400),
+    "JitterStrategy": None,
+}
+CATCHER_FIELDS = frozenset({"ErrorEquals", "Next", "ResultPath", "Comment", "Output", "Assign"})
+
+
+def _error_equals(ctx: Ctx, value: Any, where: str, last: bool) -> None:
+    if not isinstance(value, list):
+        ctx.schema(msg.expected_type("ARRAY"), where)
+        return
+    if not value:
+        ctx.schema(msg.cannot_be_empty(), where)
+        return
+    for index, name in enumerate(value):
+        if not isinstance(name, str):
+            ctx.schema(msg.expected_type("STRING"), f"{where}/{index}")
+    if "States.ALL" in value and (len(value) > 1 or not last):
+        ctx.schema(msg.states_all_position(), where)
+
+
+def _entries(
+    ctx: Ctx, state: dict[str, Any], field: str, where: str
+) -> list[tuple[str, dict[str, Any], bool]]:
+    """The object entries of a Retry/Catch array with their location and whether they are last."""
+    entries = state.get(field)
+    if not isinstance(entries, list):
+        return []
+    result = []
+    for index, entry in enumerate(entries):
+        location = f"{where}/{field}/{index}"
+        if isinstance(entry, dict):
+            result.append((location, entry, index == len(entries) - 1))
+        else:
+            ctx.schema(msg.expected_type("OBJECT"), location)
+    return result
+
+
+def check_retry(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    for location, retrier, last in _entries(ctx, state, "Retry", where):
+        for name, value in retrier.items():
+            if name not in RETRIER_CHECKS:
+                ctx.schema(msg.not_supported(name), location)
+                continue
+            check = RETRIER_CHECKS[name]
+            if check is not None:
+                check(ctx, value, f"{location}/{name}", False)
+        if "ErrorEquals" not in retrier:
+            ctx.schema(msg.required(["ErrorEquals"]), location)
+        else:
+            _error_equals(ctx, retrier["ErrorEquals"], f"{location}/ErrorEquals", last)
+        jitter = retrier.get("JitterStrategy")
+        if "JitterStrategy" in retrier and jitter not in ("NONE", "FULL"):
+            ctx.schema(msg.one_of_values(["NONE", "FULL"]), f"{location}/JitterStrategy")
+
+
+def check_catch(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    for location, catcher, last in _entries(ctx, state, "Catch", where):
+        for name in catcher:
+            if name not in CATCHER_FIELDS:
+                ctx.schema(msg.not_supported(name), location)
+            elif name == ("ResultPath" if language == JSONATA else "Output"):
+                ctx.schema(msg.wrong_query_language(language, name), location)
+        missing = [name for name in ("ErrorEquals", "Next") if name not in catcher]
+        if missing:
+            ctx.schema(msg.required(missing), location)
+        if "ErrorEquals" in catcher:
+            _error_equals(ctx, catcher["ErrorEquals"], f"{location}/ErrorEquals", last)
+        if "Next" in catcher:
+            FIELD_CHECKS["Next"](ctx, catcher["Next"], f"{location}/Next", False)
+        if "ResultPath" in catcher and language == JSONPATH:
+            FIELD_CHECKS["ResultPath"](ctx, catcher["ResultPath"], f"{location}/ResultPath", False)
+        if "Assign" in catcher:
+            check_assign(
+                ctx, catcher["Assign"], f"{location}/Assign", jsonpath=language == JSONPATH
+            )
+        if language == JSONATA:
+            for name in ("Output", "Assign"):
+                if name in catcher:
+                    jsonata_checks.check_value(ctx, catcher[name], f"{location}/{name}")
+
+
+def _errors(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    check_retry(ctx, state, where, language)
+    check_catch(ctx, state, where, language)
+
+
+def _task(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    resource = state.get("Resource")
+    if isinstance(resource, str) and not _ARN.fullmatch(resource):
+        ctx.schema(msg.bad_resource_arn(), f"{where}/Resource")
+    timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
+    if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
+        ctx.schema(msg.heartbeat_not_below_timeout(), where)
+    credentials = state.get("Credentials")
+    if isinstance(credentials, dict):
+        role_fields = ("RoleArn", "RoleArn.$") if language == JSONPATH else ("RoleArn",)
+        if not any(name in credentials for name in role_fields):
+            ctx.schema(msg.role_arn_missing(), f"{where}/Credentials")
+    _errors(ctx, state, where, language)
+
+
+def _wait(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    if not any(name in state for name in WAIT_FIELDS):
+        ctx.schema(msg.exactly_one_of(WAIT_FIELDS), where)
+    timestamp = state.get("Timestamp")
+    expression = language == JSONATA and is_jsonata(timestamp)
+    if isinstance(timestamp, str) and not expression and not is_timestamp(timestamp):
+        ctx.schema(msg.bad_timestamp(), f"{where}/Timestamp")
+
+
+def _parallel(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    branches = state.get("Branches")
+    if isinstance(branches, list):
+        if not branches:
+            ctx.schema(msg.cannot_be_empty(), f"{where}/Branches")
+        for index, branch in enumerate(branches):
+            if ctx.validate_scope is not None:
+                ctx.validate_scope(ctx, branch, f"{where}/Branches/{index}")
+    _errors(ctx, state, where, language)
+
+
+def _nothing(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    """Pass, Succeed and Fail are fully described by the field tables."""
+
+
+def _choice(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    check_choice(ctx, state, where, language)
+
+
+def _map(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    check_map(ctx, state, where, language)
+    _errors(ctx, state, where, language)
+
+
+TYPE_CHECKS: dict[str, StateCheck] = {
+    "Pass": _nothing,
+    "Succeed": _nothing,
+    "Fail": _nothing,
+    "Task": _task,
+    "Wait": _wait,
+    "Choice": _choice,
+    "Parallel": _parallel,
+    "Map": _map,
+}
+
+# JSONPath payload templates, whose ``.$`` keys must hold a path or an intrinsic call.
+PAYLOAD_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Credentials")
+
+
+def check_data_flow(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    """Language-specific expressions: ``.$`` templates in JSONPath, ``{% %}`` in JSONata."""
+    if language == JSONPATH:
+        for name in PAYLOAD_FIELDS:
+            if name in state:
+                check_payload_template(ctx, state[name], f"{where}/{name}")
+    else:
+        jsonata_checks.check_state(ctx, state, where)
+    if "Assign" in state:
+        check_assign(ctx, state["Assign"], f"{where}/Assign", jsonpath=language == JSONPATH)
