@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -531,3 +532,100 @@ def test_unsupported_writer_resource() -> None:
             s3_root=None,
         )
     assert raised.value.name == "States.ResultWriterFailed"
+
+
+def test_result_files_are_compact_json(s3_root: Path) -> None:
+    (s3_root / "results").mkdir()
+    records = _records()
+    dm.write_results(
+        _writer(), {"Bucket": "results"}, records, map_run_arn=MAP_RUN, s3_root=s3_root
+    )
+    folder = s3_root / "results" / RUN_ID
+    expected = json.dumps([records[1]], separators=(",", ":")).encode()
+    assert (folder / "FAILED_0.json").read_bytes() == expected
+    assert b", " not in (folder / "manifest.json").read_bytes()
+
+
+def test_pending_record() -> None:
+    assert dm.pending_result_record('{"id":7}') == {
+        "Input": '{"id":7}',
+        "InputDetails": {"Included": True},
+        "Status": "PENDING",
+    }
+
+
+# --- Map Run APIs -------------------------------------------------------------------------
+
+
+def test_map_run_record_through_a_run() -> None:
+    record = dm.MapRunRecord(
+        map_run_arn=MAP_RUN,
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:orders:e1",
+        child_state_machine_arn=f"{STATE_MACHINE}/Process",
+        start_date=START,
+        max_concurrency=1,
+        item_counts=dm.MapRunCounts.planned(2),
+        execution_counts=dm.MapRunCounts.planned(2),
+    )
+    for _ in range(2):
+        record = replace_counts(record, "SUCCEEDED")
+    record = record.stopped("SUCCEEDED", STOP)
+    assert record.describe() == {
+        "mapRunArn": MAP_RUN,
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:orders:e1",
+        "status": "SUCCEEDED",
+        "startDate": START,
+        "stopDate": STOP,
+        "maxConcurrency": 1,
+        "toleratedFailurePercentage": 0.0,
+        "toleratedFailureCount": 0,
+        "itemCounts": {
+            "pending": 0,
+            "running": 0,
+            "succeeded": 2,
+            "failed": 0,
+            "timedOut": 0,
+            "aborted": 0,
+            "total": 2,
+            "resultsWritten": 0,
+            "failuresNotRedrivable": 0,
+            "pendingRedrive": 0,
+        },
+        "executionCounts": record.execution_counts.to_api(),
+        "redriveCount": 0,
+    }
+    assert record.list_item() == {
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:orders:e1",
+        "mapRunArn": MAP_RUN,
+        "stateMachineArn": f"{STATE_MACHINE}/Process",
+        "startDate": START,
+        "stopDate": STOP,
+    }
+
+
+def replace_counts(record: dm.MapRunRecord, status: str) -> dm.MapRunRecord:
+    return replace(
+        record,
+        item_counts=record.item_counts.started().finished(status),
+        execution_counts=record.execution_counts.started().finished(status),
+    )
+
+
+def test_counts_track_failures_for_the_threshold() -> None:
+    counts = dm.MapRunCounts.planned(4).started(3).finished("FAILED").finished("TIMED_OUT")
+    assert (counts.pending, counts.running, counts.failed_or_timed_out) == (1, 1, 2)
+    counts = counts.finished("ABORTED")
+    assert counts.aborted == 1
+    assert counts.failed_or_timed_out == 2
+
+
+def test_update_map_run_and_running_record() -> None:
+    record = dm.MapRunRecord(MAP_RUN, "exec", "sm/label", START)
+    assert "stopDate" not in record.describe()
+    assert "stopDate" not in record.list_item()
+    updated = record.updated(max_concurrency=5, tolerated_failure_percentage=10)
+    assert (updated.max_concurrency, updated.tolerated_failure_count) == (5, 0)
+    assert updated.tolerated_failure_percentage == 10.0
+    assert updated.updated(tolerated_failure_count=3).tolerated_failure_count == 3
+    with pytest.raises(ValueError):
+        record.stopped("RUNNING", STOP)

@@ -17,7 +17,9 @@ supplies the parts that have AWS-defined shapes, all as plain functions:
    :func:`exceed_tolerated_failure_error`.
 5. **Results** -- :func:`child_result_record` per child, then :func:`write_results` when the
    state has a ``ResultWriter``; otherwise the result is the children's outputs in item order.
-6. **History** -- between ``MapStateStarted`` (``{"length": <items>}``) and
+6. **Map Run APIs** -- :class:`MapRunRecord` / :class:`MapRunCounts` for ``DescribeMapRun``,
+   ``ListMapRuns`` and ``UpdateMapRun``.
+7. **History** -- between ``MapStateStarted`` (``{"length": <items>}``) and
    ``MapStateSucceeded``/``MapStateFailed`` the parent records ``MapRunStarted``
    (:func:`map_run_started_event_details`) and ``MapRunSucceeded`` (no details) or
    ``MapRunFailed`` (:func:`map_run_failed_event_details`). Children's events stay in their own
@@ -41,6 +43,7 @@ from batchyard.asl.distributed_map_reader import (
     read_items,
     resolve_max_items_path,
 )
+from batchyard.asl.distributed_map_run import MAP_RUN_STATUSES, MapRunCounts, MapRunRecord
 from batchyard.asl.distributed_map_s3 import (
     S3_ROOT_ENV,
     S3Error,
@@ -54,6 +57,7 @@ from batchyard.asl.distributed_map_writer import (
     RESULT_WRITER_FAILED,
     ChildExecution,
     child_result_record,
+    pending_result_record,
     transform_results,
     write_results,
 )
@@ -64,12 +68,15 @@ __all__ = [
     "EXCEED_TOLERATED_FAILURE_CAUSE",
     "EXCEED_TOLERATED_FAILURE_THRESHOLD",
     "ITEM_READER_FAILED",
+    "MAP_RUN_STATUSES",
     "MAX_INPUT_BYTES_PER_BATCH",
     "MAX_ITEMS_LIMIT",
     "RESULT_WRITER_FAILED",
     "S3_ROOT_ENV",
     "ChildExecution",
     "MapRunArns",
+    "MapRunCounts",
+    "MapRunRecord",
     "S3Error",
     "S3Mapping",
     "S3Object",
@@ -86,6 +93,7 @@ __all__ = [
     "map_run_started_event_details",
     "parse_object",
     "parse_s3_uri",
+    "pending_result_record",
     "read_items",
     "resolve_location",
     "resolve_max_items_path",

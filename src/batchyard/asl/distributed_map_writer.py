@@ -105,6 +105,11 @@ def child_result_record(child: ChildExecution) -> dict[str, Any]:
     return dict(sorted(record.items()))
 
 
+def pending_result_record(input_json: str) -> dict[str, Any]:
+    """The record of an item whose child never started (it lands in ``PENDING_0.json``)."""
+    return {"Input": input_json, "InputDetails": {"Included": True}, "Status": "PENDING"}
+
+
 def transform_results(records: Sequence[Mapping[str, Any]], transformation: str) -> list[Any]:
     """Apply ``WriterConfig.Transformation`` to result records, keeping their order."""
     if transformation == "NONE":
@@ -122,10 +127,14 @@ def transform_results(records: Sequence[Mapping[str, Any]], transformation: str)
     return results
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _encode(entries: list[Any], output_type: str) -> bytes:
     if output_type == "JSONL":
-        return "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries).encode()
-    return json.dumps(entries, ensure_ascii=False).encode()
+        return "".join(_compact(entry) + "\n" for entry in entries).encode()
+    return _compact(entries).encode()
 
 
 def _prefix_base(prefix: str, run_id: str) -> str:
@@ -180,7 +189,7 @@ def write_results(
             files[category].append({"Key": key, "Size": len(body)})
         manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
         manifest_key = f"{base}manifest.json"
-        mapping.put_object(bucket, manifest_key, json.dumps(manifest).encode())
+        mapping.put_object(bucket, manifest_key, _compact(manifest).encode())
     except S3Error as exc:
         raise StatesError(RESULT_WRITER_FAILED, exc.cause) from exc
     except OSError as exc:
