@@ -85,6 +85,35 @@ def test_list_objects_orders_keys_by_utf8_bytes(tmp_path: Path) -> None:
     assert [item["Key"] for item in items] == ["A.txt", "a-b.txt", "a/b.txt", "z.txt", "é.txt"]
 
 
+def test_sources_of_items(s3_root: Path) -> None:
+    got = dm.read_items_with_sources(
+        {**GET, "ReaderConfig": {"InputType": "JSON", "MaxItems": 2}},
+        {"Bucket": "data-bucket", "Key": "json/movies.json"},
+        s3_root=s3_root,
+    )
+    assert got.sources == ["s3://data-bucket/json/movies.json"] * 2
+    assert len(got.items) == 2
+    listing = dm.read_items_with_sources(
+        {"Resource": "arn:aws:states:::s3:listObjectsV2"},
+        {"Bucket": "data-bucket", "Prefix": "json/m"},
+        s3_root=s3_root,
+    )
+    assert listing.sources == ["s3://data-bucket"]
+    flattened = dm.read_items_with_sources(
+        {
+            "Resource": "arn:aws:states:::s3:listObjectsV2",
+            "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"},
+        },
+        {"Bucket": "data-bucket", "Prefix": "json/events"},
+        s3_root=s3_root,
+    )
+    assert flattened.sources == ["s3://data-bucket/json/events.jsonl"] * 4
+    direct = dm.read_items_with_sources(
+        GET, {"Key": "s3://data-bucket/json/movies.json"}, s3_root=s3_root
+    )
+    assert direct.sources[0] == "s3://data-bucket/json/movies.json"
+
+
 def test_root_comes_from_the_environment(s3_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(dm.S3_ROOT_ENV, str(s3_root))
     items = dm.read_items(GET, {"Bucket": "data-bucket", "Key": "json/movies.json"}, s3_root=None)
@@ -324,7 +353,12 @@ def test_label_validation(label: str, error: str | None) -> None:
 
 
 def test_context_and_event_details() -> None:
-    assert dm.map_item_context(3, {"a": 1}) == {"Index": 3, "Value": {"a": 1}}
+    assert dm.map_item_context(3, {"a": 1}) == {
+        "Index": 3,
+        "Value": {"a": 1},
+        "Source": "STATE_DATA",
+    }
+    assert dm.map_item_context(0, "x", "s3://b/k.csv")["Source"] == "s3://b/k.csv"
     assert dm.map_run_started_event_details(MAP_RUN) == {"mapRunArn": MAP_RUN}
     assert dm.map_run_failed_event_details("States.X", "why") == {
         "error": "States.X",

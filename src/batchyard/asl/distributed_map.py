@@ -4,7 +4,7 @@ A Map state with ``ItemProcessor.ProcessorConfig.Mode == "DISTRIBUTED"`` runs ea
 batch) as a *child workflow execution* inside a *Map Run*. The interpreter drives it; this module
 supplies the parts that have AWS-defined shapes, all as plain functions:
 
-1. **Items** -- :func:`read_items` (``ItemReader``: JSON, JSONL, CSV, S3 Inventory manifest, or
+1. **Items** -- :func:`read_items` / :func:`read_items_with_sources` (``ItemReader``: JSON, JSONL, CSV, S3 Inventory manifest, or
    an ``s3:listObjectsV2`` listing), from a local directory standing in for S3
    (:class:`S3Mapping`, root from the caller or ``$BATCHYARD_S3_ROOT``). Without an
    ``ItemReader`` the items come from ``ItemsPath``/``Items`` as in an inline Map.
@@ -39,8 +39,11 @@ from batchyard.asl.distributed_map_reader import (
     CSV_DELIMITERS,
     ITEM_READER_FAILED,
     MAX_ITEMS_LIMIT,
+    STATE_DATA_SOURCE,
+    ReadItems,
     parse_object,
     read_items,
+    read_items_with_sources,
     resolve_max_items_path,
 )
 from batchyard.asl.distributed_map_run import MAP_RUN_STATUSES, MapRunCounts, MapRunRecord
@@ -73,10 +76,12 @@ __all__ = [
     "MAX_ITEMS_LIMIT",
     "RESULT_WRITER_FAILED",
     "S3_ROOT_ENV",
+    "STATE_DATA_SOURCE",
     "ChildExecution",
     "MapRunArns",
     "MapRunCounts",
     "MapRunRecord",
+    "ReadItems",
     "S3Error",
     "S3Mapping",
     "S3Object",
@@ -95,6 +100,7 @@ __all__ = [
     "parse_s3_uri",
     "pending_result_record",
     "read_items",
+    "read_items_with_sources",
     "resolve_location",
     "resolve_max_items_path",
     "tolerated_failure_exceeded",
@@ -161,9 +167,13 @@ def label_error(label: str) -> str | None:
 # --- context and history -----------------------------------------------------------------
 
 
-def map_item_context(index: int, value: Any) -> dict[str, Any]:
-    """``$$.Map.Item`` while ``ItemSelector`` is evaluated for the item at ``index``."""
-    return {"Index": index, "Value": value}
+def map_item_context(index: int, value: Any, source: str = STATE_DATA_SOURCE) -> dict[str, Any]:
+    """``$$.Map.Item`` while ``ItemSelector`` is evaluated for the item at ``index``.
+
+    ``source`` is ``STATE_DATA`` for items taken from the state input, else the item's entry in
+    :attr:`ReadItems.sources` (``s3://bucket/key``, or ``s3://bucket`` for a listing).
+    """
+    return {"Index": index, "Value": value, "Source": source}
 
 
 def map_run_started_event_details(map_run_arn: str) -> dict[str, Any]:

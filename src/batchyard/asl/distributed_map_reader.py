@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from batchyard.asl.distributed_map_s3 import S3Error, S3Mapping, parse_s3_uri, resolve_location
 from batchyard.asl.errors import StatesError
@@ -58,6 +58,19 @@ def resolve_max_items_path(value: Any, path: str) -> int:
     return value
 
 
+#: ``$$.Map.Item.Source`` of items that come from the state input rather than an ItemReader.
+STATE_DATA_SOURCE = "STATE_DATA"
+
+
+class ReadItems(NamedTuple):
+    """Items an ItemReader produced, each with its ``$$.Map.Item.Source``."""
+
+    items: list[Any]
+    #: ``s3://bucket/key`` of the object an item came from; ``s3://bucket`` for the entries
+    #: of a listing (``Transformation`` ``NONE``).
+    sources: list[str]
+
+
 def read_items(
     item_reader: Mapping[str, Any],
     resolved_parameters: Mapping[str, Any],
@@ -84,8 +97,22 @@ def read_items(
     ``{"Etag", "Key", "LastModified", "Size", "StorageClass"}`` per object, or with
     ``ReaderConfig.Transformation`` ``LOAD_AND_FLATTEN`` the items of every listed object.
 
-    Raises ``StatesError("States.ItemReaderFailed", cause)``.
+    Raises ``StatesError("States.ItemReaderFailed", cause)``. See
+    :func:`read_items_with_sources` for the ``$$.Map.Item.Source`` of each item.
     """
+    return read_items_with_sources(
+        item_reader, resolved_parameters, s3_root=s3_root, max_items=max_items
+    ).items
+
+
+def read_items_with_sources(
+    item_reader: Mapping[str, Any],
+    resolved_parameters: Mapping[str, Any],
+    *,
+    s3_root: Path | None,
+    max_items: int | None = None,
+) -> ReadItems:
+    """:func:`read_items`, plus where each item came from (for ``$$.Map.Item.Source``)."""
     config: Mapping[str, Any] = item_reader.get("ReaderConfig") or {}
     limit = max_items if max_items is not None else int(config.get("MaxItems", 0))
     if limit < 0:
@@ -98,13 +125,14 @@ def read_items(
     mapping = _Lazy(s3_root)
     try:
         if match.group(1) == "getObject":
-            body = _get_object(resolved_parameters, mapping)
+            body, source = _get_object(resolved_parameters, mapping)
             items = parse_object(body, config, mapping.fetch)
+            sources = [source] * len(items)
         else:
-            items = _list_objects(resolved_parameters, config, mapping)
+            items, sources = _list_objects(resolved_parameters, config, mapping)
     except S3Error as exc:
         raise _failed(exc.cause) from exc
-    return items[:limit]
+    return ReadItems(items[:limit], sources[:limit])
 
 
 class _Lazy:
@@ -120,36 +148,40 @@ class _Lazy:
         return self.get().get_object(bucket, key)
 
 
-def _get_object(parameters: Mapping[str, Any], mapping: _Lazy) -> bytes:
+def _get_object(parameters: Mapping[str, Any], mapping: _Lazy) -> tuple[bytes, str]:
+    """The object's body and its URI."""
     key = parameters.get("Key")
     if not isinstance(key, str) or not key:
         raise _failed("The ItemReader Parameters must name a Key.")
     bucket = parameters.get("Bucket")
     if bucket is None:
         if key.startswith("s3://"):
-            return mapping.fetch(*parse_s3_uri(key))
+            return mapping.fetch(*parse_s3_uri(key)), key
         path = resolve_location(key, s3_root=mapping.s3_root)
         if not path.is_file():
             raise S3Error("NoSuchKey", "The specified key does not exist.", 404)
-        return path.read_bytes()
-    return mapping.fetch(str(bucket), key)
+        return path.read_bytes(), key
+    return mapping.fetch(str(bucket), key), f"s3://{bucket}/{key}"
 
 
 def _list_objects(
     parameters: Mapping[str, Any], config: Mapping[str, Any], mapping: _Lazy
-) -> list[Any]:
+) -> tuple[list[Any], list[str]]:
     bucket = str(parameters.get("Bucket", ""))
     listing = mapping.get().list_objects(
         bucket, str(parameters.get("Prefix", "")), str(parameters.get("Delimiter", ""))
     )
     if config.get("Transformation") == "LOAD_AND_FLATTEN":
         items: list[Any] = []
+        sources: list[str] = []
         for obj in listing:
-            items.extend(parse_object(mapping.fetch(bucket, obj.key), config, mapping.fetch))
-        return items
+            loaded = parse_object(mapping.fetch(bucket, obj.key), config, mapping.fetch)
+            items.extend(loaded)
+            sources.extend([f"s3://{bucket}/{obj.key}"] * len(loaded))
+        return items, sources
     # The item is the listing entry as Step Functions hands it on: keys in this order,
     # LastModified in epoch seconds, the ETag with its quotes.
-    return [
+    entries: list[Any] = [
         {
             "Etag": obj.etag,
             "Key": obj.key,
@@ -159,6 +191,7 @@ def _list_objects(
         }
         for obj in listing
     ]
+    return entries, [f"s3://{bucket}"] * len(entries)
 
 
 def parse_object(body: bytes, config: Mapping[str, Any], fetch: Fetch) -> list[Any]:
