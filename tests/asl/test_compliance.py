@@ -158,6 +158,14 @@ CASES = list(_load_cases())
 STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
+def _first_difference(got: list[str], want: list[str]) -> str:
+    """Where two event-type lists part, for a failure message a reader can act on."""
+    for index, (mine, theirs) in enumerate(zip(got, want, strict=False)):
+        if mine != theirs:
+            return f"event #{index + 1}: got {mine}, AWS has {theirs}"
+    return f"got {len(got)} events, AWS has {len(want)} (first extra: {(got + want)[min(len(got), len(want))]})"
+
+
 def _canonical(value: Any) -> Any:
     """A value for deep equality that, unlike ``==``, tells ``true`` from ``1`` (JSON does)."""
     if isinstance(value, bool):
@@ -197,7 +205,9 @@ def test_compliance(case: dict[str, Any]) -> None:
 
     assert result.status == expected["status"], (result.status, result.error, result.cause)
     if "output" in expected:
-        assert _canonical(result.output) == _canonical(expected["output"])
+        assert _canonical(result.output) == _canonical(expected["output"]), (
+            f"output {result.output!r:.300}"
+        )
     if "error" in expected:
         assert result.error == expected["error"]
     if "cause" in expected:
@@ -214,4 +224,5 @@ def test_compliance(case: dict[str, Any]) -> None:
         for key, value in expected["cause_json"].items():
             assert cause[key] == value, key
     if "event_types" in case:
-        assert [event["type"] for event in result.events] == case["event_types"]
+        types = [event["type"] for event in result.events]
+        assert types == case["event_types"], _first_difference(types, case["event_types"])
