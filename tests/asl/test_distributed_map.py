@@ -158,18 +158,31 @@ def test_max_items_from_a_path_wins_over_the_literal(s3_root: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "cause"),
+    ("value", "error", "cause"),
     [
-        ("3", "The MaxItemsPath field refers to value '3' which is not a valid integer: $.max"),
-        (2.5, "The MaxItemsPath field refers to value '2.5' which is not a valid integer: $.max"),
-        (True, "The MaxItemsPath field refers to value 'True' which is not a valid integer: $.max"),
-        (-1, "field MaxItems must be positive"),
+        # Recorded on AWS (cause prefixed by the interpreter with the state and event id).
+        (
+            1.5,
+            "States.Runtime",
+            'The MaxItemsPath field refers to value "1.5" which is not a valid integer: $.max',
+        ),
+        (
+            "NoNumber",
+            "States.Runtime",
+            'The MaxItemsPath field refers to value "NoNumber" which is not a valid integer: $.max',
+        ),
+        (
+            True,
+            "States.Runtime",
+            'The MaxItemsPath field refers to value "true" which is not a valid integer: $.max',
+        ),
+        (-1, "States.ItemReaderFailed", "field MaxItems must be positive"),
     ],
 )
-def test_max_items_path_value_is_validated(value: Any, cause: str) -> None:
+def test_max_items_path_value_is_validated(value: Any, error: str, cause: str) -> None:
     with pytest.raises(StatesError) as raised:
         dm.resolve_max_items_path(value, "$.max")
-    assert (raised.value.name, raised.value.cause) == ("States.ItemReaderFailed", cause)
+    assert (raised.value.name, raised.value.cause) == (error, cause)
 
 
 def test_max_items_path_value_accepted() -> None:

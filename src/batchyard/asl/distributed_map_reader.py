@@ -47,11 +47,29 @@ def _failed(cause: str) -> StatesError:
     return StatesError(ITEM_READER_FAILED, cause)
 
 
+def quoted_path_value(value: Any) -> str:
+    """A path's value as AWS quotes it in "... refers to value "x" ..." causes.
+
+    Strings appear as they are, anything else as its JSON text, between double quotes:
+    ``"NoNumber"``, ``"1.5"``.
+    """
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return f'"{text}"'
+
+
 def resolve_max_items_path(value: Any, path: str) -> int:
-    """Validate the value ``ReaderConfig.MaxItemsPath`` selected, as AWS does at run time."""
+    """Validate the value ``ReaderConfig.MaxItemsPath`` selected, as AWS does at run time.
+
+    A value that is not an integer fails the state with ``States.Runtime`` before the Map Run
+    starts (the caller prefixes the cause with "An error occurred while executing the state
+    '<name>' (entered at the event id #<n>). "). A negative integer fails the started Map Run
+    with ``States.ItemReaderFailed``.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _failed(
-            f"The MaxItemsPath field refers to value '{value}' which is not a valid integer: {path}"
+        raise StatesError(
+            "States.Runtime",
+            f"The MaxItemsPath field refers to value {quoted_path_value(value)} "
+            f"which is not a valid integer: {path}",
         )
     if value < 0:
         raise _failed(NEGATIVE_MAX_ITEMS_CAUSE)
