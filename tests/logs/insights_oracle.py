@@ -70,7 +70,12 @@ class Ts(int):
 
 # --------------------------------------------------------------------------- loading
 
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 
 
 def _ms(year: int, month: int, day: int, hh: int, mm: int, ss: int, ms: int = 0) -> int:
@@ -137,7 +142,9 @@ def sfn_events() -> list[Event]:
     for line in SFN_EVENTS.read_text(encoding="utf-8").splitlines():
         raw = json.loads(line)
         events.append(
-            Event(raw["group"], raw["stream"], raw["timestamp"], raw["message"], raw["ingestionTime"])
+            Event(
+                raw["group"], raw["stream"], raw["timestamp"], raw["message"], raw["ingestionTime"]
+            )
         )
     return events
 
@@ -258,7 +265,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     out = re.escape(pieces[0])
     for i, literal in enumerate(pieces[1:], 1):
         last = i == len(pieces) - 1 and literal == ""
-        out += f"(.*)" if last else f"(.*?){re.escape(literal)}"
+        out += "(.*)" if last else f"(.*?){re.escape(literal)}"
     return re.compile(out, re.DOTALL)
 
 

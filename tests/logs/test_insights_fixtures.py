@@ -153,7 +153,11 @@ def _rows_without_ptr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 def test_insights_fixture(stores: dict[str, LogStore], topic: str, case: dict[str, Any]) -> None:
     store = stores[DOCS[topic]["dataset"]]
     args = (case["query"],)
-    kwargs = {"log_groups": case["log_groups"], "start_time": case["start"], "end_time": case["end"]}
+    kwargs = {
+        "log_groups": case["log_groups"],
+        "start_time": case["start"],
+        "end_time": case["end"],
+    }
     if "expected_error" in case:
         assert case["expected_error"] == "MalformedQueryException"
         with pytest.raises(MalformedQueryException):
@@ -188,11 +192,27 @@ def test_oracle_sees_every_loghub_line() -> None:
     first = {e.group: e for e in reversed(events)}
     assert oracle.present(oracle.Ts(first["/loghub/HDFS"].timestamp)) == "2008-11-09 20:36:15.000"
     assert oracle.present(oracle.Ts(first["/loghub/Linux"].timestamp)) == "2005-06-14 15:16:01.000"
-    assert oracle.present(oracle.Ts(first["/loghub/Zookeeper"].timestamp)) == "2015-07-29 17:41:44.747"
+    assert (
+        oracle.present(oracle.Ts(first["/loghub/Zookeeper"].timestamp)) == "2015-07-29 17:41:44.747"
+    )
     assert first["/loghub/Apache"].ingestion_time == first["/loghub/Apache"].timestamp + 1000
 
 
 def test_oracle_natural_order_matches_the_documented_example() -> None:
-    documented = ["!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0"]
+    documented = [
+        "!:",
+        "#",
+        "*%04",
+        "0#",
+        "5A",
+        "111A",
+        "2345_",
+        "@",
+        "@_",
+        "A",
+        "A9876fghj",
+        "a12345hfh",
+        "0",
+    ]
     shuffled = sorted(documented, key=lambda s: (len(s) * 7919 + sum(map(ord, s))) % 13)
     assert sorted(shuffled, key=oracle.natural_key) == documented
