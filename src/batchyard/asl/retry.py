@@ -1,0 +1,54 @@
+"""Retry and Catch: which retrier or catcher handles an error, and how long to back off.
+
+AWS rules kept here: the *first* retrier whose ``ErrorEquals`` matches is used even when its
+attempts are exhausted (then the error goes to Catch); every retrier counts its own attempts;
+``States.ALL`` matches everything except the terminal ``States.Runtime`` and
+``States.DataLimitExceeded``; ``States.TaskFailed`` matches everything except those and
+``States.Timeout``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from batchyard.asl.model import Catcher, Retrier
+
+# Errors that only an explicit ErrorEquals entry naming them can match.
+_NOT_MATCHED_BY_ALL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+_NOT_MATCHED_BY_TASK_FAILED = _NOT_MATCHED_BY_ALL | {"States.Timeout"}
+
+
+def error_matches(error_equals: Sequence[str], error: str) -> bool:
+    for name in error_equals:
+        if name == error:
+            return True
+        if name == "States.ALL" and error not in _NOT_MATCHED_BY_ALL:
+            return True
+        if name == "States.TaskFailed" and error not in _NOT_MATCHED_BY_TASK_FAILED:
+            return True
+    return False
+
+
+def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
+    for index, retrier in enumerate(retriers):
+        if error_matches(retrier.error_equals, error):
+            return index
+    return None
+
+
+def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:
+    for catcher in catchers:
+        if error_matches(catcher.error_equals, error):
+            return catcher
+    return None
+
+
+def retry_delay(retrier: Retrier, attempt: int, rng: random.Random) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based) of ``retrier``."""
+    delay = retrier.interval_seconds * (retrier.backoff_rate**attempt)
+    if retrier.max_delay_seconds is not None:
+        delay = min(delay, retrier.max_delay_seconds)
+    if retrier.jitter_full:
+        delay = rng.uniform(0.0, delay)
+    return delay
