@@ -1,0 +1,669 @@
+"""The log store: CloudWatch Logs' data plane on DuckDB.
+
+``LogStore`` is the whole public surface (the API server, the CLI and outside test suites call
+exactly this). Design:
+
+* **One DuckDB database** (in memory, or a file that a reopen finds intact) holds the metadata
+  -- ``log_groups``, ``log_streams``, the field catalog ``fields`` (Insights name -> physical
+  column) and lookup tables -- and, through an ``EventBackend`` (see ``backend.py``), the
+  events. Event storage is an interface so that Parquet segments on shared storage can be
+  added for several replicas without touching ingestion or queries.
+* **Ingestion in bulk** (``put_log_events``): the batch goes to DuckDB through Arrow in one
+  step; JSON messages are shredded there (``ingest.py``) into one VARCHAR column per
+  discovered field, so that Insights queries read columns instead of re-parsing messages.
+* **One lock** serialises use of the connection: DuckDB connections are not thread-safe, and
+  one writer at a time is what DuckDB wants anyway.
+* **AWS semantics are the contract**: error names and texts, pagination tokens, the response
+  shapes of boto3's ``describe_log_groups``/``describe_log_streams``/``get_log_events``/
+  ``filter_log_events``.
+
+Retention: ``put_retention_policy`` records the days; ``expire(now_ms)`` (run periodically by
+the server) deletes events older than that.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from batchyard.logs import errors, ingest, reading
+from batchyard.logs.backend import DuckDBTableBackend, EventBackend
+from batchyard.logs.errors import (
+    InvalidParameterException,
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+)
+
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                  2557, 2922, 3288, 3653)  # fmt: skip
+DAY_MS = 86_400_000
+TOO_OLD_MS = 14 * DAY_MS
+TOO_NEW_MS = 2 * 3_600_000
+MAX_EVENTS_LIMIT = 10_000
+GROUP_NAME_RE = re.compile(r"[\.\-_/#A-Za-z0-9]+")
+STREAM_NAME_RE = re.compile(r"[^:*]*")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_groups (group_id INTEGER, name VARCHAR, creation_time BIGINT,
+    retention_days INTEGER, stored_bytes BIGINT);
+CREATE TABLE IF NOT EXISTS log_streams (stream_id INTEGER, group_id INTEGER, name VARCHAR,
+    creation_time BIGINT, first_ts BIGINT, last_ts BIGINT, last_ingestion BIGINT,
+    sequence BIGINT);
+CREATE TABLE IF NOT EXISTS fields (name VARCHAR, col VARCHAR);
+CREATE TABLE IF NOT EXISTS lookup_tables (name VARCHAR, table_name VARCHAR, columns VARCHAR[]);
+"""
+
+
+@dataclass
+class _Group:
+    group_id: int
+    name: str
+    creation_time: int
+    retention_days: int | None
+    stored_bytes: int
+
+
+@dataclass
+class _Stream:
+    stream_id: int
+    group_id: int
+    name: str
+    creation_time: int
+    first_ts: int | None
+    last_ts: int | None
+    last_ingestion: int | None
+    sequence: int
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _encode_token(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode_token(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidParameterException(errors.INVALID_TOKEN) from exc
+
+
+def _check_limit(limit: int | None, maximum: int, default: int) -> int:
+    if limit is None:
+        return default
+    if limit < 1:
+        raise errors.validation_error(
+            limit, "limit", "Member must have value greater than or equal to 1"
+        )
+    if limit > maximum:
+        raise errors.validation_error(
+            limit, "limit", f"Member must have value less than or equal to {maximum}"
+        )
+    return limit
+
+
+def _page(items: list[Any], limit: int, next_token: str | None) -> tuple[list[Any], str | None]:
+    """Offset pagination behind an opaque token, as describe_* need."""
+    start = 0
+    if next_token is not None:
+        decoded = _decode_token(next_token)
+        if not isinstance(decoded, dict) or not isinstance(decoded.get("o"), int):
+            raise InvalidParameterException(errors.INVALID_TOKEN)
+        start = decoded["o"]
+    page = items[start : start + limit]
+    more = start + limit < len(items)
+    return page, (_encode_token({"o": start + limit}) if more else None)
+
+
+class LogStore:
+    """CloudWatch Logs on DuckDB. ``path=None`` keeps everything in memory."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+        clock: Callable[[], int] = _now_ms,
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._con = duckdb.connect(str(path) if path is not None else ":memory:")
+        self._con.execute(_SCHEMA)
+        self._backend: EventBackend = DuckDBTableBackend(self._con)
+        self._groups: dict[str, _Group] = {}
+        self._streams: dict[tuple[int, str], _Stream] = {}
+        self._columns: dict[str, str] = dict(
+            self._con.execute("SELECT name, col FROM fields").fetchall()
+        )
+        self._load()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _load(self) -> None:
+        for row in self._con.execute("SELECT * FROM log_groups").fetchall():
+            group = _Group(*row)
+            self._groups[group.name] = group
+        for row in self._con.execute("SELECT * FROM log_streams").fetchall():
+            stream = _Stream(*row)
+            self._streams[(stream.group_id, stream.name)] = stream
+        (top,) = _one(self._con, f"SELECT coalesce(max(seq), 0) FROM {self._backend.relation()}")
+        self._next_seq = int(top) + 1
+        ids = _one(
+            self._con,
+            "SELECT coalesce(max(group_id), 0), (SELECT coalesce(max(stream_id), 0) FROM log_streams)"
+            " FROM log_groups",
+        )
+        self._next_group_id, self._next_stream_id = int(ids[0]) + 1, int(ids[1]) + 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> LogStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+
+    # ------------------------------------------------------------------ groups
+
+    def _group(self, name: str) -> _Group:
+        group = self._groups.get(name)
+        if group is None:
+            raise ResourceNotFoundException(errors.GROUP_NOT_FOUND)
+        return group
+
+    def _stream(self, group_name: str, stream_name: str) -> tuple[_Group, _Stream]:
+        group = self._group(group_name)
+        stream = self._streams.get((group.group_id, stream_name))
+        if stream is None:
+            raise ResourceNotFoundException(errors.STREAM_NOT_FOUND)
+        return group, stream
+
+    def create_log_group(self, name: str) -> None:
+        _validate_name(name, "logGroupName", GROUP_NAME_RE)
+        with self._transaction() as con:
+            if name in self._groups:
+                raise ResourceAlreadyExistsException(errors.GROUP_EXISTS)
+            group = _Group(self._next_group_id, name, self._clock(), None, 0)
+            con.execute(
+                "INSERT INTO log_groups VALUES (?, ?, ?, ?, ?)",
+                [group.group_id, name, group.creation_time, None, 0],
+            )
+            self._next_group_id += 1
+            self._groups[name] = group
+
+    def delete_log_group(self, name: str) -> None:
+        with self._transaction() as con:
+            group = self._group(name)
+            self._backend.delete("group_id = ?", [group.group_id])
+            con.execute("DELETE FROM log_streams WHERE group_id = ?", [group.group_id])
+            con.execute("DELETE FROM log_groups WHERE group_id = ?", [group.group_id])
+            del self._groups[name]
+            for key in [k for k in self._streams if k[0] == group.group_id]:
+                del self._streams[key]
+
+    def describe_log_groups(
+        self,
+        log_group_name_prefix: str | None = None,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        size = _check_limit(limit, 50, 50)
+        with self._lock:
+            names = sorted(n for n in self._groups if n.startswith(log_group_name_prefix or ""))
+            page, token = _page(names, size, next_token)
+            result: dict[str, Any] = {
+                "logGroups": [self._describe_group(self._groups[n]) for n in page]
+            }
+        if token:
+            result["nextToken"] = token
+        return result
+
+    def _describe_group(self, group: _Group) -> dict[str, Any]:
+        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{group.name}"
+        item: dict[str, Any] = {"logGroupName": group.name, "creationTime": group.creation_time}
+        if group.retention_days is not None:
+            item["retentionInDays"] = group.retention_days
+        item.update(
+            metricFilterCount=0,
+            arn=arn + ":*",
+            storedBytes=group.stored_bytes,
+            logGroupClass="STANDARD",
+            logGroupArn=arn,
+            deletionProtectionEnabled=False,
+        )
+        return item
+
+    def put_retention_policy(self, name: str, retention_in_days: int) -> None:
+        if retention_in_days not in RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in RETENTION_DAYS)
+            raise errors.validation_error(
+                retention_in_days,
+                "retentionInDays",
+                f"Member must satisfy enum value set: [{allowed}]",
+            )
+        self._set_retention(name, retention_in_days)
+
+    def delete_retention_policy(self, name: str) -> None:
+        self._set_retention(name, None)
+
+    def _set_retention(self, name: str, days: int | None) -> None:
+        with self._transaction() as con:
+            group = self._group(name)
+            con.execute(
+                "UPDATE log_groups SET retention_days = ? WHERE group_id = ?",
+                [days, group.group_id],
+            )
+            group.retention_days = days
+
+    def expire(self, now_ms: int | None = None) -> int:
+        """Delete events older than their group's retention; return how many were deleted."""
+        now = self._clock() if now_ms is None else now_ms
+        deleted = 0
+        with self._transaction():
+            for group in self._groups.values():
+                if group.retention_days is not None:
+                    cutoff = now - group.retention_days * DAY_MS
+                    deleted += self._backend.delete(
+                        "group_id = ? AND ts < ?", [group.group_id, cutoff]
+                    )
+        return deleted
+
+    # ------------------------------------------------------------------ streams
+
+    def create_log_stream(self, group_name: str, stream_name: str) -> None:
+        _validate_name(stream_name, "logStreamName", STREAM_NAME_RE)
+        with self._transaction() as con:
+            group = self._group(group_name)
+            if (group.group_id, stream_name) in self._streams:
+                raise ResourceAlreadyExistsException(errors.STREAM_EXISTS)
+            stream = _Stream(
+                self._next_stream_id,
+                group.group_id,
+                stream_name,
+                self._clock(),
+                None,
+                None,
+                None,
+                0,
+            )
+            con.execute(
+                "INSERT INTO log_streams VALUES (?, ?, ?, ?, NULL, NULL, NULL, 0)",
+                [stream.stream_id, group.group_id, stream_name, stream.creation_time],
+            )
+            self._next_stream_id += 1
+            self._streams[(group.group_id, stream_name)] = stream
+
+    def delete_log_stream(self, group_name: str, stream_name: str) -> None:
+        with self._transaction() as con:
+            _, stream = self._stream(group_name, stream_name)
+            self._backend.delete("stream_id = ?", [stream.stream_id])
+            con.execute("DELETE FROM log_streams WHERE stream_id = ?", [stream.stream_id])
+            del self._streams[(stream.group_id, stream_name)]
+
+    def describe_log_streams(
+        self,
+        group_name: str,
+        *,
+        log_stream_name_prefix: str | None = None,
+        order_by: str = "LogStreamName",
+        descending: bool = False,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        size = _check_limit(limit, 50, 50)
+        if order_by not in ("LogStreamName", "LastEventTime"):
+            raise errors.validation_error(
+                order_by,
+                "orderBy",
+                "Member must satisfy enum value set: [LogStreamName, LastEventTime]",
+            )
+        if order_by == "LastEventTime" and log_stream_name_prefix:
+            raise InvalidParameterException(
+                "Cannot order by LastEventTime with a logStreamNamePrefix."
+            )
+        with self._lock:
+            group = self._group(group_name)
+            streams = [
+                s
+                for (gid, name), s in self._streams.items()
+                if gid == group.group_id and name.startswith(log_stream_name_prefix or "")
+            ]
+            if order_by == "LogStreamName":
+                streams.sort(key=lambda s: s.name, reverse=descending)
+            else:
+                streams.sort(key=lambda s: (s.last_ts or 0, s.name), reverse=descending)
+            page, token = _page(streams, size, next_token)
+            result: dict[str, Any] = {"logStreams": [self._describe_stream(group, s) for s in page]}
+        if token:
+            result["nextToken"] = token
+        return result
+
+    def _describe_stream(self, group: _Group, stream: _Stream) -> dict[str, Any]:
+        item: dict[str, Any] = {"logStreamName": stream.name, "creationTime": stream.creation_time}
+        if stream.first_ts is not None:
+            item.update(
+                firstEventTimestamp=stream.first_ts,
+                lastEventTimestamp=stream.last_ts,
+                lastIngestionTime=stream.last_ingestion,
+                uploadSequenceToken=_sequence_token(stream),
+            )
+        item["arn"] = (
+            f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{group.name}"
+            f":log-stream:{stream.name}"
+        )
+        # AWS stopped reporting stream sizes in 2019: always 0.
+        item["storedBytes"] = 0
+        return item
+
+    # ------------------------------------------------------------------ ingestion
+
+    def put_log_events(
+        self, group_name: str, stream_name: str, events: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """PutLogEvents: validate like AWS, store the accepted events in one transaction."""
+        if not events:
+            raise errors.validation_error(
+                "[]", "logEvents", "Member must have length greater than or equal to 1"
+            )
+        now = self._clock()
+        timestamps = [int(e["timestamp"]) for e in events]
+        ingestions = [int(e.get("ingestionTime", now)) for e in events]
+        if any(b < a for a, b in itertools.pairwise(timestamps)):
+            raise InvalidParameterException(errors.NOT_CHRONOLOGICAL)
+        if timestamps[-1] - timestamps[0] > DAY_MS:
+            raise InvalidParameterException(errors.SPAN_TOO_LONG)
+        with self._transaction():
+            group, stream = self._stream(group_name, stream_name)
+            rejected, first, last = _rejections(timestamps, ingestions, group.retention_days)
+            if first < last:
+                self._ingest(group, stream, events, timestamps, ingestions, first, last)
+            stream.sequence += 1
+            self._con.execute(
+                "UPDATE log_streams SET first_ts = ?, last_ts = ?, last_ingestion = ?, sequence = ?"
+                " WHERE stream_id = ?",
+                [stream.first_ts, stream.last_ts, stream.last_ingestion, stream.sequence,
+                 stream.stream_id],
+            )  # fmt: skip
+        result: dict[str, Any] = {"nextSequenceToken": _sequence_token(stream)}
+        if rejected:
+            result["rejectedLogEventsInfo"] = rejected
+        return result
+
+    def _ingest(
+        self,
+        group: _Group,
+        stream: _Stream,
+        events: Sequence[dict[str, Any]],
+        timestamps: list[int],
+        ingestions: list[int],
+        first: int,
+        last: int,
+    ) -> None:
+        con = self._con
+        messages = [str(e["message"]) for e in events[first:last]]
+        count = len(messages)
+        seq = self._next_seq
+        batch = pa.table(
+            {
+                "seq": pa.array(range(seq, seq + count), pa.int64()),
+                "ts": pa.array(timestamps[first:last], pa.int64()),
+                "ingestion": pa.array(ingestions[first:last], pa.int64()),
+                "message": pa.array(messages, pa.string()),
+            }
+        )
+        con.register("_batch", batch)
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE stage AS SELECT *, CASE WHEN is_json THEN message"
+                " ELSE '{}' END AS doc FROM (SELECT *, starts_with(ltrim(message), '{')"
+                " AND json_valid(message) AS is_json FROM _batch)"
+            )
+        finally:
+            con.unregister("_batch")
+        leaves = ingest.discover(con, "stage", "is_json")
+        new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
+        if new:
+            added = {
+                name: f"f_{len(self._columns) + i}" for i, name in enumerate(dict.fromkeys(new))
+            }
+            self._backend.add_columns(list(added.values()))
+            con.executemany("INSERT INTO fields VALUES (?, ?)", [list(kv) for kv in added.items()])
+            self._columns.update(added)
+        extracted = list(ingest.extraction_columns(leaves, self._columns))
+        columns = [
+            *("seq", "group_id", "stream_id", "ts", "ingestion", "message"),
+            *(c for c, _ in extracted),
+        ]
+        selects = [f"seq, {group.group_id}, {stream.stream_id}, ts, ingestion, message"]
+        selects += [expr for _, expr in extracted]
+        inner = "stage"
+        if leaves:
+            inner = (
+                f"(SELECT *, json_extract_string(doc, {ingest.pointer_list(leaves)}) AS _l"
+                " FROM stage)"
+            )
+        self._backend.append(columns, f"SELECT {', '.join(selects)} FROM {inner}")
+        self._next_seq += count
+        size = sum(len(m) for m in messages) + 26 * count
+        group.stored_bytes += size
+        con.execute(
+            "UPDATE log_groups SET stored_bytes = ? WHERE group_id = ?",
+            [group.stored_bytes, group.group_id],
+        )
+        low, high = min(timestamps[first:last]), max(timestamps[first:last])
+        stream.first_ts = low if stream.first_ts is None else min(stream.first_ts, low)
+        stream.last_ts = high if stream.last_ts is None else max(stream.last_ts, high)
+        top = max(ingestions[first:last])
+        stream.last_ingestion = (
+            top if stream.last_ingestion is None else max(stream.last_ingestion, top)
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def get_log_events(
+        self,
+        group_name: str,
+        stream_name: str,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        start_from_head: bool = False,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        size = _check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
+        with self._lock:
+            _, stream = self._stream(group_name, stream_name)
+            return reading.get_log_events(
+                self._con,
+                self._backend.relation(),
+                stream.stream_id,
+                start_time=start_time,
+                end_time=end_time,
+                start_from_head=start_from_head,
+                limit=size,
+                next_token=next_token,
+            )
+
+    def filter_log_events(
+        self,
+        groups: str | Sequence[str],
+        filter_pattern: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        stream_names: Sequence[str] | None = None,
+        stream_name_prefix: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        size = _check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
+        if stream_names is not None and stream_name_prefix is not None:
+            raise InvalidParameterException(
+                "logStreamNames and logStreamNamePrefix are mutually exclusive"
+            )
+        names = [groups] if isinstance(groups, str) else list(groups)
+        with self._lock:
+            ids = [self._group(n).group_id for n in names]
+            stream_ids: list[int] | None = None
+            if stream_names is not None or stream_name_prefix is not None:
+                wanted = set(stream_names or ())
+                stream_ids = [
+                    s.stream_id
+                    for (gid, name), s in self._streams.items()
+                    if gid in ids
+                    and (name in wanted if stream_names is not None
+                         else name.startswith(stream_name_prefix or ""))
+                ]  # fmt: skip
+            return reading.filter_log_events(
+                self._con,
+                self._backend.relation(),
+                ids,
+                {s.stream_id: s.name for s in self._streams.values()},
+                filter_pattern=filter_pattern,
+                start=start,
+                end=end,
+                stream_ids=stream_ids,
+                limit=size,
+                next_token=next_token,
+            )
+
+    @property
+    def connection(self) -> Any:
+        """The DuckDB connection (hold ``lock`` while using it)."""
+        return self._con
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    @property
+    def events_relation(self) -> str:
+        return self._backend.relation()
+
+    def field_columns(self) -> dict[str, str]:
+        """Discovered field name -> physical column, a copy."""
+        with self._lock:
+            return dict(self._columns)
+
+    def group_ids(self, names: Sequence[str]) -> dict[str, int]:
+        with self._lock:
+            return {n: self._group(n).group_id for n in names}
+
+    def group_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._groups)
+
+    def stream_names(self) -> dict[int, str]:
+        with self._lock:
+            return {s.stream_id: s.name for s in self._streams.values()}
+
+    def create_lookup_table(self, name: str, csv_text: str) -> None:
+        """A lookup table for Insights' ``lookup`` command: CSV with a header row, all VARCHAR."""
+        rows = list(csv.reader(io.StringIO(csv_text)))
+        if not rows or not rows[0]:
+            raise InvalidParameterException("The lookup table must have a header row.")
+        header, body = rows[0], rows[1:]
+        with self._transaction() as con:
+            existing = con.execute(
+                "SELECT table_name FROM lookup_tables WHERE name = ?", [name]
+            ).fetchone()
+            if existing:
+                con.execute(f'DROP TABLE "{existing[0]}"')
+                con.execute("DELETE FROM lookup_tables WHERE name = ?", [name])
+            (count,) = _one(con, "SELECT count(*) FROM lookup_tables")
+            table = f"lookup_{count}_{abs(hash(name)) % 10**9}"
+            columns = ", ".join(f'"c{i}" VARCHAR' for i in range(len(header)))
+            con.execute(f'CREATE TABLE "{table}" ({columns})')
+            width = len(header)
+            if body:
+                con.executemany(
+                    f'INSERT INTO "{table}" VALUES ({", ".join("?" * width)})',
+                    [(row + [""] * width)[:width] for row in body],
+                )
+            con.execute("INSERT INTO lookup_tables VALUES (?, ?, ?)", [name, table, header])
+
+    def lookup_tables(self) -> dict[str, tuple[str, list[str]]]:
+        """Lookup table name -> (physical table, header columns ``c0..cN`` stand for)."""
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT name, table_name, columns FROM lookup_tables"
+            ).fetchall()
+        return {name: (table, list(columns)) for name, table, columns in rows}
+
+
+def _one(con: Any, sql: str) -> tuple[Any, ...]:
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return tuple(row)
+
+
+def _validate_name(name: str, member: str, pattern: re.Pattern[str]) -> None:
+    if len(name) > 512:
+        raise InvalidParameterException(
+            "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
+        )
+    if (not name and member == "logStreamName") or not pattern.fullmatch(name):
+        raise errors.validation_error(
+            name, member, f"Member must satisfy regular expression pattern: {pattern.pattern}"
+        )
+
+
+def _sequence_token(stream: _Stream) -> str:
+    return f"{stream.stream_id:028d}{stream.sequence:028d}"
+
+
+def _rejections(
+    timestamps: list[int], ingestions: list[int], retention_days: int | None
+) -> tuple[dict[str, int], int, int]:
+    """AWS's rejectedLogEventsInfo and the accepted slice [first, last) of a sorted batch."""
+    info: dict[str, int] = {}
+    first, last = 0, len(timestamps)
+    while first < last and timestamps[first] < ingestions[first] - TOO_OLD_MS:
+        first += 1
+    if first:
+        info["tooOldLogEventEndIndex"] = first - 1
+    if retention_days is not None:
+        expired = first
+        while (
+            expired < last and timestamps[expired] < ingestions[expired] - retention_days * DAY_MS
+        ):
+            expired += 1
+        if expired > first:
+            info["expiredLogEventEndIndex"] = expired - 1
+            first = expired
+    while last > first and timestamps[last - 1] > ingestions[last - 1] + TOO_NEW_MS:
+        last -= 1
+    if last < len(timestamps):
+        info["tooNewLogEventStartIndex"] = last
+    return info, first, last
