@@ -209,12 +209,12 @@ def test_compliance(case: dict[str, Any]) -> None:
             f"output {result.output!r:.300}"
         )
     if "error" in expected:
-        assert result.error == expected["error"]
+        assert result.error == expected["error"], f"error {result.error!r}"
     if "cause" in expected:
-        assert result.cause == expected["cause"]
+        assert result.cause == expected["cause"], f"cause {result.cause!r}"
     if "cause_startswith" in expected:
         assert result.cause is not None
-        assert result.cause.startswith(expected["cause_startswith"])
+        assert result.cause.startswith(expected["cause_startswith"]), f"cause {result.cause!r}"
     if "cause_json" in expected:
         # Lambda causes embed a request id and a stack trace we cannot reproduce; compare the
         # keys the recording pins down, and the key order AWS writes them in.
