@@ -332,6 +332,64 @@ def test_tolerated_failure_threshold(
     assert dm.tolerated_failure_exceeded(failed, total, count, percentage) is exceeded
 
 
+@pytest.mark.parametrize(
+    ("value", "cause"),
+    [
+        # Recorded on AWS (the interpreter adds the "An error occurred ..." prefix).
+        (
+            {},
+            'The ToleratedFailureCountPath field refers to value "{}" which is not a valid integer: $.c',
+        ),
+        (
+            "NoNumber",
+            'The ToleratedFailureCountPath field refers to value "NoNumber" which is not a valid integer: $.c',
+        ),
+        (-1, "ToleratedFailureCount cannot be negative."),
+    ],
+)
+def test_tolerated_failure_count_path_errors(value: Any, cause: str) -> None:
+    with pytest.raises(StatesError) as raised:
+        dm.resolve_tolerated_failure_count_path(value, "$.c")
+    assert (raised.value.name, raised.value.cause) == ("States.Runtime", cause)
+
+
+@pytest.mark.parametrize(
+    ("value", "cause"),
+    [
+        (
+            {},
+            'The ToleratedFailurePercentagePath field refers to value "{}" which is not a valid float: $.p',
+        ),
+        (
+            "NoNumber",
+            'The ToleratedFailurePercentagePath field refers to value "NoNumber" which is not a valid float: $.p',
+        ),
+        (-1.1, "ToleratedFailurePercentage must be between 0 and 100."),
+        (-1, "ToleratedFailurePercentage must be between 0 and 100."),
+        (100.5, "ToleratedFailurePercentage must be between 0 and 100."),
+    ],
+)
+def test_tolerated_failure_percentage_path_errors(value: Any, cause: str) -> None:
+    with pytest.raises(StatesError) as raised:
+        dm.resolve_tolerated_failure_percentage_path(value, "$.p")
+    assert (raised.value.name, raised.value.cause) == ("States.Runtime", cause)
+
+
+def test_tolerated_failure_path_values_accepted() -> None:
+    assert dm.resolve_tolerated_failure_count_path(0, "$.c") == 0
+    assert dm.resolve_tolerated_failure_count_path(1, "$.c") == 1
+    assert dm.resolve_tolerated_failure_percentage_path(1, "$.p") == 1.0
+    assert dm.resolve_tolerated_failure_percentage_path(1.1, "$.p") == 1.1
+    assert dm.resolve_tolerated_failure_percentage_path(100, "$.p") == 100.0
+    assert dm.path_integer("MaxConcurrencyPath", 3, "$.m") == 3
+    with pytest.raises(StatesError) as raised:
+        dm.path_integer("MaxConcurrencyPath", "NoNumber", "$.MaxConcurrencyValue")
+    assert raised.value.cause == (
+        'The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: '
+        "$.MaxConcurrencyValue"
+    )
+
+
 def test_exceeded_threshold_error() -> None:
     error = dm.exceed_tolerated_failure_error()
     assert error.name == "States.ExceedToleratedFailureThreshold"

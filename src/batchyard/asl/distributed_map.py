@@ -99,12 +99,15 @@ __all__ = [
     "map_run_started_event_details",
     "parse_object",
     "parse_s3_uri",
+    "path_integer",
     "pending_result_record",
     "quoted_path_value",
     "read_items",
     "read_items_with_sources",
     "resolve_location",
     "resolve_max_items_path",
+    "resolve_tolerated_failure_count_path",
+    "resolve_tolerated_failure_percentage_path",
     "tolerated_failure_exceeded",
     "transform_results",
     "write_results",
@@ -219,6 +222,45 @@ def tolerated_failure_exceeded(
     if count is not None and failed > count:
         return True
     return percentage is not None and total > 0 and failed * 100 / total > percentage
+
+
+def _runtime(cause: str) -> StatesError:
+    return StatesError("States.Runtime", cause)
+
+
+def path_integer(field: str, value: Any, path: str) -> int:
+    """The integer a ``<field>`` (``MaxConcurrencyPath``, ...) selected, else ``States.Runtime``.
+
+    As for every ``States.Runtime`` failure, the interpreter prefixes the cause with "An error
+    occurred while executing the state '<name>' (entered at the event id #<n>). ". AWS fails
+    these right after ``MapStateStarted``, before any Map Run starts.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _runtime(
+            f"The {field} field refers to value {quoted_path_value(value)} "
+            f"which is not a valid integer: {path}"
+        )
+    return value
+
+
+def resolve_tolerated_failure_count_path(value: Any, path: str) -> int:
+    """Validate what ``ToleratedFailureCountPath`` selected (causes as recorded on AWS)."""
+    count = path_integer("ToleratedFailureCountPath", value, path)
+    if count < 0:
+        raise _runtime("ToleratedFailureCount cannot be negative.")
+    return count
+
+
+def resolve_tolerated_failure_percentage_path(value: Any, path: str) -> float:
+    """Validate what ``ToleratedFailurePercentagePath`` selected (causes as recorded on AWS)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _runtime(
+            f"The ToleratedFailurePercentagePath field refers to value "
+            f"{quoted_path_value(value)} which is not a valid float: {path}"
+        )
+    if not 0 <= value <= 100:
+        raise _runtime("ToleratedFailurePercentage must be between 0 and 100.")
+    return float(value)
 
 
 def exceed_tolerated_failure_error() -> StatesError:
