@@ -44,7 +44,7 @@ def _stats(p: Parser, kw: Token) -> ast.Command:
 
 def _sort(p: Parser, kw: Token) -> ast.Command:
     keys = [_sort_key(p)]
-    while p.peek.type is T.COMMA:
+    while p.at(T.COMMA):
         p.next()
         keys.append(_sort_key(p))
     return ast.Sort(kw.value, kw.start, tuple(keys))
@@ -78,7 +78,7 @@ def _parse(p: Parser, kw: Token) -> ast.Command:
         glob = ast.String(p.node_text(tok.start), tok.start, tok.value)
         p.expect_keyword("as")
         names = [p.field_name().value]
-        while p.peek.type is T.COMMA:
+        while p.at(T.COMMA):
             p.next()
             names.append(p.field_name().value)
         stars = tok.value.count("*")
@@ -102,7 +102,7 @@ def _parse(p: Parser, kw: Token) -> ast.Command:
 
 def _dedup(p: Parser, kw: Token) -> ast.Command:
     fields = [p.expression()]
-    while p.peek.type is T.COMMA:
+    while p.at(T.COMMA):
         p.next()
         fields.append(p.expression())
     return ast.Dedup(kw.value, kw.start, tuple(fields))
@@ -117,13 +117,13 @@ def _unnest(p: Parser, kw: Token) -> ast.Command:
 def _lookup(p: Parser, kw: Token) -> ast.Command:
     table = p.field_name("a lookup table name").value
     keys = [_lookup_key(p)]
-    while p.peek.type is T.COMMA:
+    while p.at(T.COMMA):
         p.next()
         keys.append(_lookup_key(p))
     outputs: tuple[ast.Projection, ...] = ()
     if p.accept_keyword("output"):
         items = [_output(p)]
-        while p.peek.type is T.COMMA:
+        while p.at(T.COMMA):
             p.next()
             items.append(_output(p))
         outputs = tuple(items)
@@ -186,13 +186,13 @@ def parse_source(p: Parser) -> ast.SourceSpec:
     """``SOURCE logGroups(namePrefix: ['a', 'b'], class: 'STANDARD', accountIdentifiers: [...])``."""
     p.next()  # SOURCE
     name = p.field_name("logGroups")
-    if name.value.lower() != "loggroups" or p.peek.type is not T.LPAREN:
+    if name.value.lower() != "loggroups" or not p.at(T.LPAREN):
         raise UnsupportedQueryError("source", "only SOURCE logGroups(...) is supported")
     p.next()
     prefixes: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     log_class: str | None = None
-    while p.peek.type is not T.RPAREN:
+    while not p.at(T.RPAREN):
         key = p.field_name("a logGroups parameter")
         p.expect(T.COLON, "':'")
         value = p.expression()
@@ -206,9 +206,9 @@ def parse_source(p: Parser) -> ast.SourceSpec:
             log_class = strings[0] if strings else None
         else:
             raise p.error("namePrefix, class or accountIdentifiers", key)
-        if p.peek.type is T.COMMA:
+        if p.at(T.COMMA):
             p.next()
-        elif p.peek.type is not T.RPAREN:
+        elif not p.at(T.RPAREN):
             raise p.error("',' or ')'")
     p.next()
     return ast.SourceSpec(prefixes, log_class, accounts)

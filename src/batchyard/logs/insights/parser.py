@@ -30,6 +30,9 @@ class Parser:
     def peek(self) -> Token:
         return self.tokens[self.i]
 
+    def at(self, type_: T) -> bool:
+        return self.peek.type is type_
+
     def peek_at(self, ahead: int) -> Token:
         return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
 
