@@ -71,12 +71,31 @@ def _build_store(dataset: str) -> LogStore:
         store.create_log_group(group)
     for (group, stream), batch in streams.items():
         store.create_log_stream(group, stream)
-        store.put_log_events(group, stream, batch)
+        for chunk in _batches(batch):
+            store.put_log_events(group, stream, chunk)
     for doc in DOCS.values():
         if doc["dataset"] == dataset:
             for name, csv_text in doc.get("lookup_tables", {}).items():
                 store.create_lookup_table(name, csv_text)
     return store
+
+
+def _batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Chronological PutLogEvents batches that respect AWS's limits (24 h span, 10,000 events)."""
+    ordered = sorted(events, key=lambda e: int(e["timestamp"]))
+    out: list[list[dict[str, Any]]] = []
+    for event in ordered:
+        if (
+            not out
+            or len(out[-1]) == 10_000
+            or event["timestamp"] - out[-1][0]["timestamp"] >= DAY_MS
+        ):
+            out.append([])
+        out[-1].append(event)
+    return out
+
+
+DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="module")
