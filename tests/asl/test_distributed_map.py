@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchyard.asl import distributed_map as dm
 from batchyard.asl.errors import StatesError
@@ -737,3 +739,57 @@ def test_update_map_run_and_running_record() -> None:
     assert updated.updated(tolerated_failure_count=3).tolerated_failure_count == 3
     with pytest.raises(ValueError):
         record.stopped("RUNNING", STOP)
+
+
+# --- robustness ---------------------------------------------------------------------------
+
+_CONFIGS = [
+    {"InputType": "JSON"},
+    {"InputType": "JSON", "ItemsPointer": "/a/0"},
+    {"InputType": "JSONL"},
+    {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+    {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"]},
+    {"InputType": "CSV", "CSVDelimiter": "TAB"},
+    {"InputType": "MANIFEST"},
+]
+
+
+def _no_fetch(bucket: str, key: str) -> bytes:
+    raise dm.S3Error("NoSuchKey", "The specified key does not exist.", 404)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(max_size=200), config=st.sampled_from(_CONFIGS))
+def test_any_bytes_only_fail_as_states_errors(body: bytes, config: dict[str, Any]) -> None:
+    try:
+        items = dm.parse_object(body, config, _no_fetch)
+    except StatesError as exc:
+        assert exc.name == "States.ItemReaderFailed"
+    except dm.S3Error:
+        assert config["InputType"] == "MANIFEST"
+    else:
+        assert isinstance(items, list)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    items=st.lists(st.text(max_size=30) | st.integers(), max_size=30),
+    max_items=st.integers(min_value=1, max_value=7),
+    max_bytes=st.integers(min_value=40, max_value=200),
+)
+def test_batches_keep_every_item_in_order_within_limits(
+    items: list[Any], max_items: int, max_bytes: int
+) -> None:
+    batcher = {"MaxItemsPerBatch": max_items, "MaxInputBytesPerBatch": max_bytes}
+    try:
+        batches = dm.batch_items(items, batcher)
+    except StatesError as exc:
+        assert exc.name == "States.DataLimitExceeded"
+        assert any(_size({"Items": [item]}) > max_bytes for item in items)
+        return
+    assert [item for batch in batches for item in batch["Items"]] == items
+    for batch in batches:
+        assert 1 <= len(batch["Items"]) <= max_items
+        assert (
+            len(json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()) <= max_bytes
+        )

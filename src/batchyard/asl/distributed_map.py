@@ -4,26 +4,34 @@ A Map state with ``ItemProcessor.ProcessorConfig.Mode == "DISTRIBUTED"`` runs ea
 batch) as a *child workflow execution* inside a *Map Run*. The interpreter drives it; this module
 supplies the parts that have AWS-defined shapes, all as plain functions:
 
-1. **Items** -- :func:`read_items` / :func:`read_items_with_sources` (``ItemReader``: JSON, JSONL, CSV, S3 Inventory manifest, or
-   an ``s3:listObjectsV2`` listing), from a local directory standing in for S3
-   (:class:`S3Mapping`, root from the caller or ``$BATCHYARD_S3_ROOT``). Without an
-   ``ItemReader`` the items come from ``ItemsPath``/``Items`` as in an inline Map.
-2. **Child inputs** -- ``ItemSelector`` per item (with :func:`map_item_context` as
-   ``$$.Map.Item``), then :func:`batch_items` (``ItemBatcher``).
-3. **Identity** -- :func:`map_run_arns` and :func:`child_execution_arn`; the run id and child
+1. **Paths** -- before the Map Run starts: :func:`path_integer` (``MaxConcurrencyPath``),
+   :func:`resolve_tolerated_failure_count_path`, :func:`resolve_tolerated_failure_percentage_path`
+   and :func:`resolve_max_items_path`; their ``States.Runtime`` failures come right after
+   ``MapStateStarted`` (no ``MapRunStarted``, no ``MapStateFailed``).
+2. **Items** -- :func:`read_items` / :func:`read_items_with_sources` (``ItemReader``: JSON,
+   JSONL, CSV, S3 Inventory manifest, or an ``s3:listObjectsV2`` listing), from a local
+   directory standing in for S3 (:class:`S3Mapping`, root from the caller or
+   ``$BATCHYARD_S3_ROOT``), read *after* ``MapRunStarted``. Without an ``ItemReader`` the items
+   come from ``ItemsPath``/``Items`` as in an inline Map.
+3. **Child inputs** -- ``ItemSelector`` per item (with :func:`map_item_context` as
+   ``$$.Map.Item``: ``Index``, ``Value``, ``Source``), then :func:`batch_items` (``ItemBatcher``).
+4. **Identity** -- :func:`map_run_arns` and :func:`child_execution_arn`; the run id and child
    names are UUIDs the caller generates (this module draws no randomness and reads no clock).
-4. **Failures** -- :func:`tolerated_failure_exceeded` after each child finishes, counting
+5. **Failures** -- :func:`tolerated_failure_exceeded` after each child finishes, counting
    *items* (a failed batch fails all its items); when it says so, stop the run and fail with
    :func:`exceed_tolerated_failure_error`.
-5. **Results** -- :func:`child_result_record` per child, then :func:`write_results` when the
+6. **Results** -- :func:`child_result_record` per child, then :func:`write_results` when the
    state has a ``ResultWriter``; otherwise the result is the children's outputs in item order.
-6. **Map Run APIs** -- :class:`MapRunRecord` / :class:`MapRunCounts` for ``DescribeMapRun``,
+7. **Map Run APIs** -- :class:`MapRunRecord` / :class:`MapRunCounts` for ``DescribeMapRun``,
    ``ListMapRuns`` and ``UpdateMapRun``.
-7. **History** -- between ``MapStateStarted`` (``{"length": <items>}``) and
-   ``MapStateSucceeded``/``MapStateFailed`` the parent records ``MapRunStarted``
-   (:func:`map_run_started_event_details`) and ``MapRunSucceeded`` (no details) or
-   ``MapRunFailed`` (:func:`map_run_failed_event_details`). Children's events stay in their own
-   histories.
+8. **History**, as AWS records it (LocalStack's recordings against AWS):
+   ``MapStateEntered``, ``MapStateStarted`` (``{"length": n}``: the number of items from the
+   state input, but ``0`` whenever an ``ItemReader`` supplies them), ``MapRunStarted``
+   (:func:`map_run_started_event_details`), then ``MapRunSucceeded`` (no details),
+   ``MapStateSucceeded`` and ``MapStateExited`` -- both of the last two with
+   ``previousEventId`` pointing at ``MapRunSucceeded`` -- or ``MapRunFailed``
+   (:func:`map_run_failed_event_details`, e.g. ``States.ItemReaderFailed``) and
+   ``MapStateFailed``. Children's events stay in their own histories.
 
 Errors are :class:`StatesError` named as AWS names them: ``States.ItemReaderFailed``,
 ``States.ResultWriterFailed``, ``States.ExceedToleratedFailureThreshold``.
