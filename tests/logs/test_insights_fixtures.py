@@ -13,6 +13,8 @@ How rows are compared
 * ``@ptr`` is dropped from actual rows before comparing (an opaque record pointer that
   GetQueryResults adds to non-aggregated rows); it must be a non-empty string when present.
 * A field whose value is null is absent from the row, as GetQueryResults omits it.
+* ``limit`` in a case is passed as the ``limit`` argument (StartQuery's); ``records_scanned``
+  must equal ``statistics["recordsScanned"]``: every event of the selected groups in the range.
 * Order matters only when the query sorts (``"ordered": true``); otherwise rows compare as a
   multiset. The generator refuses ordered cases whose order is ambiguous (ties).
 
@@ -171,18 +173,22 @@ def _rows_without_ptr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 @pytest.mark.parametrize(("topic", "case"), CASES)
 def test_insights_fixture(stores: dict[str, LogStore], topic: str, case: dict[str, Any]) -> None:
     store = stores[DOCS[topic]["dataset"]]
-    args = (case["query"],)
-    kwargs = {
-        "log_groups": case["log_groups"],
-        "start_time": case["start"],
-        "end_time": case["end"],
-    }
+
+    def run() -> Any:
+        return store.query(
+            case["query"],
+            log_groups=case["log_groups"],
+            start_time=case["start"],
+            end_time=case["end"],
+            limit=case.get("limit"),
+        )
+
     if "expected_error" in case:
         assert case["expected_error"] == "MalformedQueryException"
         with pytest.raises(MalformedQueryException):
-            store.query(*args, **kwargs)
+            run()
         return
-    result = store.query(*args, **kwargs)
+    result = run()
     actual = _rows_without_ptr(result.rows)
     expected: list[dict[str, str]] = case["expected_rows"]
     if not case["ordered"]:
@@ -192,6 +198,8 @@ def test_insights_fixture(stores: dict[str, LogStore], topic: str, case: dict[st
     assert mismatch is None, f"{case['query']!r}: {mismatch}"
     stats = result.statistics
     assert {"recordsMatched", "recordsScanned", "bytesScanned"} <= set(stats)
+    # Every event of the selected groups inside the time range is scanned (no index here).
+    assert stats["recordsScanned"] == case["records_scanned"], stats
 
 
 def test_fixture_files_cover_enough_cases() -> None:
