@@ -9,7 +9,10 @@ How rows are compared
 ---------------------
 * A row is the ordered list of ``(field, value)`` pairs: field order is part of the contract
   ("fields in display order"); for ``stats`` the ``by`` fields come first, then the aggregates,
-  in the order written [our reading of AWS's console/API output; flagged as uncertain].
+  in the order written. Confirmed by a real ``aws logs get-query-results`` output quoted in
+  grafana/grafana#96916: ``stats count() as request_count by authorizerCallerIdentity.id,
+  bin(5m)`` returns ``authorizerCallerIdentity.id``, ``bin(5m)``, ``request_count``, with
+  ``"6"`` for the count and ``"2024-11-20 15:45:00.000"`` for the bin.
 * ``@ptr`` is dropped from actual rows before comparing (an opaque record pointer that
   GetQueryResults adds to non-aggregated rows); it must be a non-empty string when present.
 * A field whose value is null is absent from the row, as GetQueryResults omits it.
@@ -21,9 +24,9 @@ How rows are compared
 Number presentation (what we found, and what we decided)
 --------------------------------------------------------
 GetQueryResults returns every value as a string (API reference: ``ResultField.value`` is a
-string). Counts appear as plain integers (``"42"``) in every recorded response we could find,
-and ``bin(5m)`` values as ``"2026-09-03 14:05:00.000"`` (UTC, millisecond precision), matching
-the timestamp form of ``@timestamp``. We found no authoritative recorded example of the text of
+string). Counts appear as plain integers (``"6"``) and ``bin(5m)`` values as
+``"2024-11-20 15:45:00.000"`` (UTC, millisecond precision), the timestamp form of ``@timestamp``
+(grafana/grafana#96916, above). We found no authoritative recorded example of the text of
 a non-integral ``avg``/``stddev``/division result, so the fixtures use Python's shortest
 round-trip form of the IEEE double (``"3.5"``, ``"7.785885167464115"``) and print integral
 results without a fraction (``"4"`` for ``8 / 2``, ``"2"`` for a stddev of exactly 2)
