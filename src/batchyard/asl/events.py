@@ -32,8 +32,13 @@ def over_limit(text: str) -> bool:
     return len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES
 
 
-def data_limit_error(state_name: str) -> StatesError:
-    return StatesError(
+class TerminalError(StatesError):
+    """An error no Retry or Catch may handle (a state's own output over the quota)."""
+
+
+def data_limit_error(state_name: str, *, terminal: bool = True) -> StatesError:
+    cls = TerminalError if terminal else StatesError
+    return cls(
         "States.DataLimitExceeded",
         f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
         "number of bytes service limit.",

@@ -152,7 +152,7 @@ def jsonata(value: Any, names: dict[str, Any], location: str) -> Any:
     from batchyard.asl.jsonata_eval import evaluate_template
 
     try:
-        return evaluate_template(value, names)
+        return evaluate_template(value, names, field=location)
     except StatesError as exc:
         raise EvaluationFailed(exc.name, exc.cause, location) from None
 
@@ -161,7 +161,7 @@ def jsonata_expression(expr: str, names: dict[str, Any], location: str) -> Any:
     from batchyard.asl.jsonata_eval import evaluate_expression
 
     try:
-        return evaluate_expression(expr, names)
+        return evaluate_expression(expr, names, field=location)
     except StatesError as exc:
         raise EvaluationFailed(exc.name, exc.cause, location) from None
 

@@ -31,8 +31,15 @@ from typing import Any
 
 from batchyard.asl.context import ExecutionInfo, context_object
 from batchyard.asl.errors import StatesError
-from batchyard.asl.events import NOT_TRUNCATED, EventLog, data_limit_error, over_limit, to_json
-from batchyard.asl.flow import EvaluationFailed, bindings, jsonata, payload, place_result
+from batchyard.asl.events import (
+    NOT_TRUNCATED,
+    EventLog,
+    TerminalError,
+    data_limit_error,
+    over_limit,
+    to_json,
+)
+from batchyard.asl.flow import EvaluationFailed, bindings, jsonata, payload, place_result, prefixed
 from batchyard.asl.model import ABSENT, CompiledState, Program
 from batchyard.asl.retry import find_catcher, find_retrier, retry_delay
 
@@ -352,7 +359,11 @@ class Interpreter:
     def handle_error(self, thread: Thread, exc: StatesError) -> None:
         state = thread.state
         assert state is not None
+        if isinstance(exc, TerminalError):
+            self.fail(thread, exc.name, exc.cause)
+            return
         if isinstance(exc, EvaluationFailed):
+            exc = EvaluationFailed(exc.name, prefixed(thread, exc).cause, exc.location)
             details: dict[str, str] = {"error": exc.name, "cause": exc.cause}
             if exc.location is not None:
                 details["location"] = exc.location
@@ -377,6 +388,9 @@ class Interpreter:
                     thread.retry_total += 1
                     self.wait(thread, delay, "retry")
                     return
+        # Map and Parallel record their failure once it is final (not before a retry).
+        if state.kind.failed_type:
+            thread.cursor = self.log.add(state.kind.failed_type, thread.cursor)
         catcher = find_catcher(state.catchers, error) if state.catchers else None
         if catcher is None:
             self.fail(thread, error, cause)

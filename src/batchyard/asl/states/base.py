@@ -15,6 +15,8 @@ class StateKind:
     type_name = ""
     entered_type = ""
     exited_type = ""
+    #: Recorded when the state fails for good (``MapStateFailed``); empty for most kinds.
+    failed_type = ""
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:
         """Read the type-specific fields of ``state.raw`` into ``state.spec``."""

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from batchyard.asl.events import to_json
 from batchyard.asl.flow import (
+    EvaluationFailed,
     bindings,
     jsonata,
     jsonpath_input,
@@ -49,6 +51,7 @@ class ParallelKind(StateKind):
     type_name = "Parallel"
     entered_type = "ParallelStateEntered"
     exited_type = "ParallelStateExited"
+    failed_type = "ParallelStateFailed"
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:
         state.spec = [compiler.program(branch) for branch in state.raw.get("Branches") or ()]
@@ -94,15 +97,36 @@ class ParallelKind(StateKind):
         interp.exit(thread, output, thread.state.next, assigned, previous=last)  # type: ignore[union-attr]
 
     def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
-        thread.cursor = interp.log.add("ParallelStateFailed", child.cursor)
+        thread.cursor = child.cursor
         thread.work = None
         interp.state_failed(thread, child.error or "", child.cause)
+
+
+_JSON_TYPES = ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"))
+
+
+def _not_array(items_field: Any, value: Any) -> str:
+    if not isinstance(items_field, str):
+        return f"Map state input must be an array but was: {to_json(value)}"
+    expr = items_field.strip()
+    if expr.startswith("{%") and expr.endswith("%}"):
+        expr = expr[2:-2].strip()
+    typ = "null" if value is None else "object"
+    for py_type, name in _JSON_TYPES:
+        if isinstance(value, py_type):
+            typ = name
+            break
+    return (
+        f"The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected "
+        f"result type. Expected 'array', but was '{typ}' for value: {to_json(value)}"
+    )
 
 
 class MapKind(StateKind):
     type_name = "Map"
     entered_type = "MapStateEntered"
     exited_type = "MapStateExited"
+    failed_type = "MapStateFailed"
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:
         raw = state.raw
@@ -123,6 +147,10 @@ class MapKind(StateKind):
             names = bindings(interp, thread, ctx=ctx)
             data = thread.input
             items = jsonata(raw["Items"], names, "Items") if "Items" in raw else data
+            if not isinstance(items, list):
+                raise EvaluationFailed(
+                    "States.QueryEvaluationError", _not_array(raw.get("Items"), items), "Items"
+                )
         else:
             ctx = interp.context(thread) if state.needs_context else None
             data = select(interp, thread, state.input_path, thread.input, "InputPath", ctx)
@@ -202,6 +230,6 @@ class MapKind(StateKind):
         interp.log.add(
             "MapIterationFailed", child.cursor, "mapIterationFailedEventDetails", details
         )
-        thread.cursor = interp.log.add("MapStateFailed", child.cursor)
+        thread.cursor = child.cursor
         thread.work = None
         interp.state_failed(thread, child.error or "", child.cause)

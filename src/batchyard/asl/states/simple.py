@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from batchyard.asl.flow import (
+    EvaluationFailed,
     bindings,
     jsonata,
     jsonata_output,
@@ -186,7 +187,14 @@ class WaitKind(StateKind):
                 return float(value) if isinstance(value, int | float) else 0.0
             value = jsonata(raw.get("Timestamp"), names, "Timestamp")
             moment = parse_timestamp(value)
-            return 0.0 if moment is None else (moment - now).total_seconds()
+            if moment is None:
+                raise EvaluationFailed(
+                    "States.QueryEvaluationError",
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                    f"date-time format string: {value}",
+                    "Timestamp",
+                )
+            return (moment - now).total_seconds()
         if "Seconds" in raw:
             return float(raw["Seconds"])
         if "Timestamp" in raw:

@@ -135,7 +135,15 @@ class TaskKind(StateKind):
             interp.emit("LambdaFunctionStarted", thread)
         else:
             interp.emit("TaskStarted", thread, "taskStartedEventDetails", ids)
-        thread.work = None
+        result = outcome.result
+        if not outcome.failed:
+            text = to_json(result)
+            if over_limit(text):
+                # AWS reports it as the task's failure, named after the resource type, and a
+                # Catch (even States.ALL) can handle it.
+                subject = pending.resource if lambda_family else pending.resource_type
+                cause = data_limit_error(subject).cause
+                outcome = TaskOutcome(error="States.DataLimitExceeded", cause=cause)
         if outcome.failed:
             error = outcome.error or ""
             failure = {**ids, **interp.log.error_details(error, outcome.cause)}
@@ -145,12 +153,9 @@ class TaskKind(StateKind):
                 kind = "LambdaFunctionFailed" if lambda_family else "TaskFailed"
             key = kind[0].lower() + kind[1:] + "EventDetails"
             interp.emit(kind, thread, key, failure)
+            thread.work = None
             interp.state_failed(thread, error, outcome.cause)
             return
-        result = outcome.result
-        text = to_json(result)
-        if over_limit(text):
-            raise data_limit_error(state.name)
         success = {**ids, "output": text, "outputDetails": NOT_TRUNCATED}
         if lambda_family:
             interp.emit(
@@ -158,6 +163,7 @@ class TaskKind(StateKind):
             )
         else:
             interp.emit("TaskSucceeded", thread, "taskSucceededEventDetails", success)
+        thread.work = None
         output, assigned = state_output(interp, thread, result, pending.ctx)
         interp.exit(thread, output, state.next, assigned)
 
