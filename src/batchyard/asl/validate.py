@@ -41,8 +41,12 @@ MAX_STATE_NAME = 80
 TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
 
 
-def validate(definition: Any) -> list[Diagnostic]:
-    """Every problem of ``definition`` (a dict, or JSON text), as AWS reports them; [] if valid."""
+def validate(definition: Any, *, machine_type: str = "STANDARD") -> list[Diagnostic]:
+    """Every problem of ``definition`` (a dict, or JSON text), as AWS reports them; [] if valid.
+
+    ``machine_type`` is ValidateStateMachineDefinition's ``type``: ``EXPRESS`` machines also
+    refuse activities and the ``.sync`` / ``.waitForTaskToken`` integration patterns.
+    """
     if isinstance(definition, str):
         parsed = _parse(definition)
         if isinstance(parsed, Diagnostic):
@@ -50,9 +54,14 @@ def validate(definition: Any) -> list[Diagnostic]:
         definition = parsed
     if not isinstance(definition, dict):
         return [Diagnostic("ERROR", msg.SCHEMA, msg.not_json_object())]
-    ctx = Ctx(validate_scope=_nested_scope)
-    _top_level(ctx, definition)
-    _scope(ctx, definition, "", top=True)
+    ctx = Ctx(validate_scope=_nested_scope, express=machine_type == "EXPRESS")
+    try:
+        _top_level(ctx, definition)
+        _scope(ctx, definition, "", top=True)
+    except RecursionError:
+        # Only a pathologically nested dict handed in directly gets here (JSON text that deep
+        # is refused by the parser); say so instead of crashing the caller.
+        return [Diagnostic("ERROR", msg.SCHEMA, "Definition is nested too deeply", "")]
     if not ctx.has_schema_errors():
         for scope in ctx.scopes:
             _graph(ctx, scope)
@@ -197,8 +206,8 @@ def _scope(ctx: Ctx, scope: dict[str, Any], where: str, *, top: bool) -> None:
         ctx.error(msg.DUPLICATE_STATE, msg.duplicate_state(name), f"{where}/States/{name}")
     for name, state in states.items():
         location = f"{where}/States/{name}"
-        if len(name) > MAX_STATE_NAME:
-            ctx.error(msg.INVALID_STATE_NAME, msg.state_name_too_long(name), location)
+        if len(str(name)) > MAX_STATE_NAME:
+            ctx.error(msg.INVALID_STATE_NAME, msg.state_name_too_long(), location)
         if name in ctx.state_names:
             ctx.error(msg.DUPLICATE_STATE, msg.duplicate_state(name), location)
         ctx.state_names.add(name)

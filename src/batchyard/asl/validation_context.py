@@ -28,6 +28,7 @@ class Ctx:
     """Diagnostics collected so far, plus what the walk needs to know about the whole machine."""
 
     machine_language: str = JSONPATH
+    express: bool = False
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Every state name seen so far, in any scope: AWS wants them unique machine-wide.
     state_names: set[str] = field(default_factory=set)

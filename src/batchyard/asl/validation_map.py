@@ -106,7 +106,7 @@ def _label(ctx: Ctx, label: Any, where: str) -> None:
     if not isinstance(label, str):
         return
     if len(label) > MAX_LABEL:
-        ctx.error(msg.INVALID_LABEL_NAME, msg.label_too_long(label), where)
+        ctx.error(msg.INVALID_LABEL_NAME, msg.label_too_long(), where)
     elif label in ctx.labels:
         ctx.error(msg.DUPLICATE_LABEL_NAME, msg.duplicate_label(label), where)
     ctx.labels.add(label)

@@ -22,6 +22,7 @@ from batchyard.asl.validation_paths import check_assign, check_payload_template
 StateCheck = Callable[[Ctx, dict[str, Any], str, str], None]
 
 _ARN = re.compile(r"arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+")
+_ACTIVITY = re.compile(r"arn:[^:\s]+:states:[^:\s]+:[^:\s]+:activity:\S+")
 WAIT_FIELDS = ("SecondsPath", "Seconds", "TimestampPath", "Timestamp")
 
 RETRIER_CHECKS = {
@@ -117,10 +118,25 @@ def _errors(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
     check_catch(ctx, state, where, language)
 
 
+def _express_resource(ctx: Ctx, resource: str, where: str) -> None:
+    """Express workflows cannot wait: no activities, no ``.sync``, no ``.waitForTaskToken``."""
+    if _ACTIVITY.fullmatch(resource):
+        ctx.schema(msg.express_activity(), where)
+        return
+    for pattern in (".waitForTaskToken", ".sync"):
+        if resource.startswith("arn:") and (
+            pattern + ":" in resource or resource.endswith(pattern)
+        ):
+            ctx.schema(msg.express_integration(pattern), where)
+            return
+
+
 def _task(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
     resource = state.get("Resource")
     if isinstance(resource, str) and not _ARN.fullmatch(resource):
         ctx.schema(msg.bad_resource_arn(), f"{where}/Resource")
+    elif isinstance(resource, str) and ctx.express:
+        _express_resource(ctx, resource, f"{where}/Resource")
     timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
     if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
         ctx.schema(msg.heartbeat_not_below_timeout(), where)
