@@ -120,6 +120,11 @@ def _fail_first_then_echo() -> Handler:
     return handler
 
 
+def _hello_who(event: Any, context: Any) -> Any:
+    """The Developer Guide's HelloFunction: ``"Hello, " + event.who + "!"``."""
+    return f"Hello, {event['who']}!"
+
+
 def _sum_numbers(event: Any, context: Any) -> Any:
     return {"sum": sum(event["numbers"])}
 
@@ -141,6 +146,7 @@ HANDLERS: dict[str, Callable[[], dict[str, Handler]]] = {
     },
     "flaky": lambda: {"flaky": _fail_first_then_echo(), "echo": _echo},
     "sum": lambda: {"sum": _sum_numbers},
+    "hello_who": lambda: {"HelloFunction": _hello_who},
 }
 
 
