@@ -55,6 +55,8 @@ def run(text: str, data: Any = None) -> Any:
         ("States.Format('{}', $greeting)", "hi"),
         ("States.Format('arn:{}', States.JsonToString($.o))", 'arn:{"b":1,"a":[1,"x",null]}'),
         ("States.Format('{}', 1e10)", "1.0E10"),
+        ("States.Format('fst={}', $.o)", "fst={b=1, a=[1, x, null]}"),
+        ("States.Format('{}', States.Array(1.5, true, 'a'))", "[1.5, true, a]"),
         # JSON
         ("States.StringToJson($.json)", {"a": [1, 2], "b": "c"}),
         ("States.StringToJson('')", None),
@@ -121,6 +123,9 @@ def run(text: str, data: Any = None) -> Any:
         ("States.MathAdd(-1.5, 0)", -1),
         ("States.MathAdd(-1.51, 0)", -2),
         ("States.MathAdd(-0.5, 0.5)", 1),
+        ("States.MathAdd(2147483646, 1)", 2147483647),
+        ("States.MathAdd(-2147483647, -1)", -2147483648),
+        ("States.MathAdd(1.6, 2.7)", 5),
         # Strings
         (
             "States.StringSplit('This.is+a,test=string', '.+,=')",
@@ -209,6 +214,11 @@ INVALID = [
     "States.Hash($.data)",
     "States.MathAdd(1, 'NOT A NUMBER')",
     "States.MathAdd($.t, 1)",
+    "States.MathAdd(2147483647, 1)",
+    "States.MathAdd(-2147483648, -1)",
+    "States.MathAdd(3000000000, 1)",
+    "States.MathAdd(null, 1)",
+    "States.MathAdd('1.5', 2)",
     "States.MathRandom(1.4, 1.6)",
     "States.MathRandom(5, 1)",
     "States.MathRandom('a', 1)",

@@ -49,6 +49,11 @@ def run(value: Any) -> Any:
         ("{% {'v': $states.input.a} %}", {"v": None}),
         ("{% $exists($states.input.a) %}", True),
         ("{% $exists($states.input.missing) %}", False),
+        ("{% $count($states.input.a) %}", 1),
+        ("{% $count($states.input.missing) %}", 0),
+        ("{% $count($states.input.list) %}", 3),
+        ("{% $states.input.list ~> $count() %}", 3),
+        ("{% $type($states.input.a) %}", "null"),
         ("{% $states.input.empty %}", []),
         ("{% $states.context.Execution.Id %}", "arn:exec"),
         ("{% $limit * 2 %}", 6),
@@ -139,6 +144,12 @@ def test_bindings_are_not_modified() -> None:
             "The JSONata expression '$range(0,4,1,2)' specified for the field 'Output' threw an "
             'error during evaluation. T0410: Argument 4 of function "range" does not match '
             "function signature",
+        ),
+        (
+            "{% $fn := function($x){$x} %}",
+            "Output",
+            "The JSONata expression '$fn := function($x){$x}' specified for the field 'Output' "
+            "returned an unsupported result type.",
         ),
         (
             "{% $eval('1') %}",

@@ -200,7 +200,16 @@ def _format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return java_number(value)
-    return java_json(value)
+    return _java_string(value)
+
+
+def _java_string(value: Any) -> str:
+    """``String.valueOf`` of the Java object AWS holds: ``{Arg1=1, Arg2=[a, null]}``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_string(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_string(v) for v in value) + "]"
+    return _format_value(value)
 
 
 # ---------------------------------------------------------------------------- argument checks
@@ -354,7 +363,15 @@ def _math_random(start: Any, end: Any, seed: Any = None) -> int:
 
 
 def _math_add(a: Any, b: Any) -> int:
-    return _java_round(a) + _java_round(b)
+    # Java ints: operands and sum must fit in 32 bits.
+    total = _int32(_java_round(a)) + _int32(_java_round(b))
+    return _int32(total)
+
+
+def _int32(value: int) -> int:
+    if not -(2**31) <= value < 2**31:
+        raise _Invalid
+    return value
 
 
 def _string_split(value: Any, delimiters: Any) -> list[str]:

@@ -19,6 +19,8 @@ Every failure is :class:`JsonataError`, a :class:`StatesError` named
     nothing (undefined).
     The JSONata expression '$range('0',4,1)' specified for the field 'Output' threw an error
     during evaluation. T0410: Argument 1 of function "range" does not match function signature
+    The JSONata expression '$f := function($x){$x}' specified for the field 'Items' returned an
+    unsupported result type.
 
 Field names are relative to the state: ``/`` before each object key, ``[i]`` for array items.
 Compiled expressions are cached by text. The python engine marks JSON ``null`` with a sentinel of
@@ -57,9 +59,23 @@ _RANGE_LIMIT = 360_145  # the largest $range AWS builds before its memory limit 
 class JsonataError(StatesError):
     """``States.QueryEvaluationError``: ``expression`` failed (or returned nothing) in ``field``."""
 
-    def __init__(self, expression: str, field: str | None, detail: str, *, undefined: bool) -> None:
+    def __init__(
+        self,
+        expression: str,
+        field: str | None,
+        detail: str,
+        *,
+        undefined: bool,
+        unsupported: bool = False,
+    ) -> None:
+        if unsupported:
+            detail = "returned an unsupported result type."
         if field is None:
             cause = detail
+        elif unsupported:
+            cause = (
+                f"The JSONata expression '{expression}' specified for the field '{field}' {detail}"
+            )
         elif undefined:
             cause = f"The JSONata expression '{expression}' specified for the field '{field}' returned nothing (undefined)."
         else:
@@ -169,7 +185,10 @@ def _evaluate(expr: str, bindings: dict[str, Any], field: str | None) -> Any:
         raise JsonataError(
             expr, field, "JSONata expression returned nothing (undefined)", undefined=True
         )
-    return _from_engine(result)
+    try:
+        return _from_engine(result)
+    except _Unsupported:
+        raise JsonataError(expr, field, "", undefined=False, unsupported=True) from None
 
 
 def _to_engine(value: Any) -> Any:
@@ -182,15 +201,23 @@ def _to_engine(value: Any) -> Any:
     return value
 
 
+class _Unsupported(Exception):
+    """The result holds something JSON cannot (a function)."""
+
+
 def _from_engine(value: Any) -> Any:
     if value is _NULL:
         return None
+    if value is None or isinstance(value, str | bool):
+        return value
     if isinstance(value, dict):
         return {k: _from_engine(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_engine(v) for v in value if v is not None]
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
+    if not isinstance(value, int | float):
+        raise _Unsupported
     return value
 
 
@@ -295,7 +322,17 @@ def _parse(text: Any = None, *extra: Any) -> Any:
         raise _FunctionError(f"Unable to parse the JSON string: {exc}") from None
 
 
+def _count(value: Any = None, *extra: Any) -> int:
+    # JSONata counts a JSON null as one value; the Python engine's own $count says 0.
+    if extra:
+        raise _signature_error("count", 2)
+    if value is None:
+        return 0
+    return len(value) if isinstance(value, list) else 1
+
+
 _FUNCTIONS: dict[str, Any] = {
+    "count": Jsonata.JLambda(_count),
     "partition": Jsonata.JLambda(_partition),
     "range": Jsonata.JLambda(_range),
     "hash": Jsonata.JLambda(_hash),

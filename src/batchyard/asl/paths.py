@@ -13,7 +13,7 @@ AWS evaluates paths with Jayway JsonPath (Java), and this module keeps its seman
 Paths start from one of three roots: ``$`` (the data), ``$$`` (the context object) or ``$name``
 (a workflow variable). A path is parsed once into a tuple of steps (cached by text); definite paths
 — nearly every path in real definitions — are then a plain loop of dict/list lookups, which is what
-keeps the interpreter fast. Filter expressions are parsed at the end of this module.
+keeps the interpreter fast. Filter expressions (``[?(...)]``) live in :mod:`paths_filter`.
 
 Values returned are the objects inside ``data`` (not copies): callers treat JSON values as immutable.
 """
@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from batchyard.asl.paths_filter import FilterSyntaxError, parse_filter
 
 __all__ = [
     "PathNotFound",
@@ -157,7 +159,10 @@ def _parse_one(path: str, rest: str, pos: int, deep: bool) -> tuple[_Step, int]:
             raise PathNotFound(path, f"Invalid path '{path}': slice step cannot be zero")
         return _Step("slice", bounds, deep), match.end()
     if rest.startswith("[?(", pos):
-        predicate, end = _parse_filter(path, rest, pos + 3)
+        try:
+            predicate, end = parse_filter(rest, pos + 3, _operand_steps)
+        except FilterSyntaxError:
+            raise PathNotFound(path, f"Invalid path '{path}': bad filter expression") from None
         return _Step("filter", predicate, deep), end
     raise PathNotFound(path, f"Invalid path '{path}': unexpected text at position {pos + 1}")
 
@@ -195,6 +200,14 @@ def _compile_uncached(path: str) -> _Compiled:
     definite = all(s.kind in ("name", "index") and not s.deep for s in steps)
     simple = tuple(s.arg for s in steps) if definite else None
     return _Compiled(root, simple, steps)
+
+
+def _operand_steps(text: str) -> tuple[str | int, ...] | None:
+    """The steps of a definite filter operand (``@.a.b`` or ``$.a``), read below its root."""
+    try:
+        return _compile("$" + text[1:]).simple
+    except PathNotFound:
+        return None
 
 
 def is_reference_path(path: str) -> bool:
@@ -356,210 +369,3 @@ def _set(
     else:
         copy[step] = _set(path, whole, node.get(step, {}), steps, i + 1, result)
     return copy
-
-
-# ---------------------------------------------------------------------- filter expressions
-#
-# Jayway filter predicates: ``[?(@.price < 10 && @.tag == 'x')]``. Operands are ``@``-relative
-# or ``$``-rooted definite paths, literals and lists; operators ==, !=, <, <=, >, >=, =~ (full
-# regex match), in, nin, and a bare path meaning "exists". Values of different types are never
-# equal and never ordered, as in Jayway.
-
-_UNDEFINED: Any = object()
-_FILTER_TOKEN = re.compile(
-    r"""\s*(?:
-      (?P<op>==|!=|<=|>=|<|>|=~|&&|\|\||!|\(|\)|\[|\]|,)
-    | (?P<word>\b(?:in|nin|true|false|null)\b)
-    | (?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-    | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)
-    | (?P<path>[@$](?:\.[^\s.\[\]()=<>!&|,]+|\[[^\]]*\])*)
-    )""",
-    re.VERBOSE,
-)
-
-_Operand = Callable[[Any, Any], Any]  # (node, root) -> value
-_Predicate = Callable[[Any, Any], bool]
-
-
-class _FilterParser:
-    def __init__(self, path: str, text: str, pos: int) -> None:
-        self.path, self.text, self.pos = path, text, pos
-        self.tokens: list[tuple[str, str]] = []
-        self._tokenize()
-        self.i = 0
-
-    def _tokenize(self) -> None:
-        depth = 1
-        while True:
-            match = _FILTER_TOKEN.match(self.text, self.pos)
-            if not match or match.end() == self.pos:
-                raise self._error()
-            self.pos = match.end()
-            kind = match.lastgroup or ""
-            value = match.group(kind)
-            if value == "(":
-                depth += 1
-            elif value == ")":
-                depth -= 1
-                if depth == 0:
-                    if not self.text.startswith("]", self.pos):
-                        raise self._error()
-                    self.pos += 1
-                    return
-            self.tokens.append((kind, value))
-
-    def _error(self) -> PathNotFound:
-        return PathNotFound(self.path, f"Invalid path '{self.path}': bad filter expression")
-
-    def _peek(self) -> str | None:
-        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
-
-    def _take(self) -> tuple[str, str]:
-        if self.i >= len(self.tokens):
-            raise self._error()
-        self.i += 1
-        return self.tokens[self.i - 1]
-
-    def parse(self) -> _Predicate:
-        predicate = self._or()
-        if self.i != len(self.tokens):
-            raise self._error()
-        return predicate
-
-    def _or(self) -> _Predicate:
-        left = self._and()
-        while self._peek() == "||":
-            self._take()
-            left = _either(left, self._and())
-        return left
-
-    def _and(self) -> _Predicate:
-        left = self._unary()
-        while self._peek() == "&&":
-            self._take()
-            left = _both(left, self._unary())
-        return left
-
-    def _unary(self) -> _Predicate:
-        if self._peek() == "!":
-            self._take()
-            inner = self._unary()
-            return lambda n, r: not inner(n, r)
-        if self._peek() == "(":
-            self._take()
-            inner = self._or()
-            if self._take()[1] != ")":
-                raise self._error()
-            return inner
-        return self._comparison()
-
-    def _comparison(self) -> _Predicate:
-        left = self._operand()
-        op = self._peek()
-        if op not in _COMPARATORS:
-            return lambda n, r: left(n, r) is not _UNDEFINED
-        self._take()
-        right = self._operand()
-        compare = _COMPARATORS[op]
-
-        def predicate(node: Any, root: Any) -> bool:
-            a, b = left(node, root), right(node, root)
-            return a is not _UNDEFINED and b is not _UNDEFINED and compare(a, b)
-
-        return predicate
-
-    def _operand(self) -> _Operand:
-        kind, value = self._take()
-        if kind == "path":
-            compiled = _compile("$" + value[1:])
-            if compiled.simple is None:
-                raise self._error()
-            steps, relative = compiled.simple, value.startswith("@")
-            return lambda n, r: _lookup(n if relative else r, steps)
-        if kind == "num":
-            number = float(value) if any(c in value for c in ".eE") else int(value)
-            return lambda n, r: number
-        if kind == "str":
-            text = _unquote(value[1:-1])
-            return lambda n, r: text
-        if kind == "word":
-            literal = {"true": True, "false": False, "null": None}.get(value, _UNDEFINED)
-            if literal is _UNDEFINED:
-                raise self._error()
-            return lambda n, r: literal
-        if kind == "regex":
-            body, flags = value[1 : value.rindex("/")], value[value.rindex("/") + 1 :]
-            try:
-                pattern = re.compile(body, re.IGNORECASE if "i" in flags else 0)
-            except re.error:
-                raise self._error() from None
-            return lambda n, r: pattern
-        if value == "[":
-            items: list[_Operand] = []
-            while self._peek() != "]":
-                items.append(self._operand())
-                if self._peek() == ",":
-                    self._take()
-            self._take()
-            return lambda n, r: [item(n, r) for item in items]
-        raise self._error()
-
-
-def _either(a: _Predicate, b: _Predicate) -> _Predicate:
-    return lambda node, root: a(node, root) or b(node, root)
-
-
-def _both(a: _Predicate, b: _Predicate) -> _Predicate:
-    return lambda node, root: a(node, root) and b(node, root)
-
-
-def _lookup(node: Any, steps: tuple[str | int, ...]) -> Any:
-    for step in steps:
-        if type(step) is int:
-            if not isinstance(node, list) or not -len(node) <= step < len(node):
-                return _UNDEFINED
-            node = node[step]
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        else:
-            return _UNDEFINED
-    return node
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
-def _equal(a: Any, b: Any) -> bool:
-    return _kind(a) == _kind(b) and a == b
-
-
-def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
-        kind = _kind(a)
-        return kind == _kind(b) and kind in ("number", "str") and op(a, b)
-
-    return compare
-
-
-_COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": _equal,
-    "!=": lambda a, b: not _equal(a, b),
-    "<": _ordered(lambda a, b: a < b),
-    "<=": _ordered(lambda a, b: a <= b),
-    ">": _ordered(lambda a, b: a > b),
-    ">=": _ordered(lambda a, b: a >= b),
-    "=~": lambda a, b: isinstance(a, str) and isinstance(b, re.Pattern) and bool(b.fullmatch(a)),
-    "in": lambda a, b: isinstance(b, list) and any(_equal(a, x) for x in b),
-    "nin": lambda a, b: isinstance(b, list) and not any(_equal(a, x) for x in b),
-}
-
-
-def _parse_filter(path: str, text: str, pos: int) -> tuple[_Predicate, int]:
-    parser = _FilterParser(path, text, pos)
-    return parser.parse(), parser.pos
