@@ -58,20 +58,12 @@ def _echo(event: Any, context: Any) -> Any:
     return event
 
 
-def _return_hello(event: Any, context: Any) -> Any:
-    return "HelloWorld"
+class CustomError(Exception):
+    """The Developer Guide's error-handling example raises an exception of this name."""
 
 
-def _return_none(event: Any, context: Any) -> Any:
-    return None
-
-
-def _return_list(event: Any, context: Any) -> Any:
-    return [1, 2, 3]
-
-
-def _return_object(event: Any, context: Any) -> Any:
-    return {"Hello": "World", "Number": 1, "Nested": {"Flag": True}}
+def _raise_custom_error(event: Any, context: Any) -> Any:
+    raise CustomError("This is a custom error!")
 
 
 class CustomException(Exception):
@@ -79,10 +71,6 @@ class CustomException(Exception):
 
     def __init__(self) -> None:
         self.message = "CustomException message"
-
-
-class TaskFailedToStartException(Exception):
-    """The name the team's Lambda raises when ECS reports ``TaskFailedToStart``."""
 
 
 def _raise_custom(event: Any, context: Any) -> Any:
@@ -99,54 +87,19 @@ def _large_output(event: Any, context: Any) -> Any:
     return "a" * (257 * 1024)
 
 
-def _raise_value_error(event: Any, context: Any) -> Any:
-    raise ValueError("bad value")
-
-
-def _raise_task_failed_to_start(event: Any, context: Any) -> Any:
-    raise TaskFailedToStartException("Timeout waiting for network interface provisioning")
-
-
-def _fail_first_then_echo() -> Handler:
-    """Raises ``CustomException`` on the first call of each execution, then echoes."""
-    calls = {"n": 0}
-
-    def handler(event: Any, context: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise CustomException()
-        return event
-
-    return handler
-
-
 def _hello_who(event: Any, context: Any) -> Any:
     """The Developer Guide's HelloFunction: ``"Hello, " + event.who + "!"``."""
     return f"Hello, {event['who']}!"
 
 
-def _sum_numbers(event: Any, context: Any) -> Any:
-    return {"sum": sum(event["numbers"])}
-
-
-# A factory per set, so stateful handlers start fresh for every case.
+# A factory per set, so every case gets handlers of its own.
 HANDLERS: dict[str, Callable[[], dict[str, Handler]]] = {
     "echo": lambda: {"echo": _echo},
-    "hello": lambda: {"hello": _return_hello},
-    "none": lambda: {"none": _return_none},
-    "list": lambda: {"list": _return_list},
-    "object": lambda: {"object": _return_object},
     "raise_custom": lambda: {"raise_custom": _raise_custom, "echo": _echo},
     "raise_exception": lambda: {"raise_exception": _raise_exception, "echo": _echo},
     "large_output": lambda: {"large_output": _large_output},
-    "raise_value_error": lambda: {"raise_value_error": _raise_value_error, "echo": _echo},
-    "raise_task_failed_to_start": lambda: {
-        "start_task": _raise_task_failed_to_start,
-        "echo": _echo,
-    },
-    "flaky": lambda: {"flaky": _fail_first_then_echo(), "echo": _echo},
-    "sum": lambda: {"sum": _sum_numbers},
     "hello_who": lambda: {"HelloFunction": _hello_who},
+    "custom_error": lambda: {"CustomErrorFunction": _raise_custom_error},
 }
 
 
