@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,6 +42,10 @@ CSV_DELIMITERS: dict[str, str] = {
 _RESOURCE = re.compile(r"^arn:aws[a-z-]*:states:::s3:(getObject|listObjectsV2)$")
 
 Fetch = Callable[[str, str], bytes]
+
+# AWS reads GZIP and ZSTD compressed objects (``x.jsonl.gz``); recognised by their magic bytes.
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _failed(cause: str) -> StatesError:
@@ -218,6 +223,13 @@ def parse_object(body: bytes, config: Mapping[str, Any], fetch: Fetch) -> list[A
     parser = _PARSERS.get(input_type)
     if parser is None:
         raise _failed(f"The ItemReader InputType '{input_type}' is not supported.")
+    if body[:2] == _GZIP_MAGIC:
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _failed(f"The data set is not valid GZIP: {exc}.") from exc
+    elif body[:4] == _ZSTD_MAGIC:
+        raise _failed("ZSTD-compressed data sets are not supported by batchyard.")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -270,7 +282,10 @@ def _parse_csv(text: str, config: Mapping[str, Any], fetch: Fetch) -> list[Any]:
     if delimiter is None:
         raise _failed(f"The CSVDelimiter '{delimiter_name}' is not supported.")
     try:
-        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+        # AWS's rules: "" and \" keep a quote, \\ a backslash, \<separator> a separator,
+        # and a backslash before anything else is dropped -- Python's escapechar semantics.
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, escapechar="\\")
+        rows = [row for row in reader if row]
     except csv.Error as exc:
         raise _failed(f"The data set is not valid CSV: {exc}.") from exc
     if config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
@@ -282,15 +297,43 @@ def _parse_csv(text: str, config: Mapping[str, Any], fetch: Fetch) -> list[Any]:
     return rows_to_items(headers, rows)
 
 
-def rows_to_items(headers: list[str], rows: list[list[str]]) -> list[dict[str, str]]:
-    """CSV rows as objects keyed by ``headers``; a short row is padded with ``""``.
+def _java_string_hash(text: str) -> int:
+    """``java.lang.String.hashCode``: over UTF-16 code units, in 32 bits."""
+    units = text.encode("utf-16-be")
+    value = 0
+    for i in range(0, len(units), 2):
+        value = (31 * value + int.from_bytes(units[i : i + 2], "big")) & 0xFFFFFFFF
+    return value
 
-    Keys come out in the order AWS emits them, as LocalStack's recordings against AWS show:
-    headers that are not purely alphabetic first, then the alphabetic ones, each group sorted.
+
+def java_hashmap_order(keys: list[str]) -> list[int]:
+    """Positions of ``keys`` in the order a ``java.util.HashMap`` iterates them.
+
+    Step Functions builds each CSV (and S3 Inventory) item in a default ``HashMap``, so the
+    item's keys come out in bucket order: this reproduces AWS's recorded outputs
+    (``Col1,Col2,Col3``; ``0,{},True`` for headers ``0,True,{}``; the docs' ``rating,
+    movieId, userId, timestamp`` for ``userId,movieId,rating,timestamp``). Within a bucket,
+    insertion order holds; the table doubles from 16 while it is more than 3/4 full.
+    """
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+
+    def bucket(i: int) -> int:
+        h = _java_string_hash(keys[i])
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    return sorted(range(len(keys)), key=lambda i: (bucket(i), i))
+
+
+def rows_to_items(headers: list[str], rows: list[list[str]]) -> list[dict[str, str]]:
+    """CSV rows as objects keyed by ``headers``, in AWS's key order (:func:`java_hashmap_order`).
+
+    A short row is padded with ``""``; fields beyond the headers are dropped.
     """
     if len(set(headers)) < len(headers):
         raise _failed(DUPLICATE_CSV_HEADERS_CAUSE)
-    order = sorted(range(len(headers)), key=lambda i: (headers[i].isalpha(), headers[i]))
+    order = java_hashmap_order(headers)
     return [{headers[i]: row[i] if i < len(row) else "" for i in order} for row in rows]
 
 
