@@ -11,6 +11,7 @@ from batchyard.logs.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
+from batchyard.logs.insights.errors import MalformedQueryException
 from batchyard.logs.store import LogStore
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "LimitExceededException",
     "LogStore",
     "LogsError",
+    "MalformedQueryException",
     "ResourceAlreadyExistsException",
     "ResourceNotFoundException",
 ]

@@ -3,7 +3,7 @@
 The log store keeps its metadata (groups, streams, the field catalog, lookup tables) in DuckDB
 tables and hands event storage to an ``EventBackend``. Every event row has the same base
 columns -- ``seq`` (global, increasing), ``group_id``, ``stream_id``, ``ts``, ``ingestion``,
-``message`` -- plus one nullable VARCHAR column ``f_<n>`` per discovered JSON field.
+``bytes`` (UTF-8 size, for ``bytesScanned``), ``message`` -- plus one nullable VARCHAR column ``f_<n>`` per discovered JSON field.
 
 ``DuckDBTableBackend`` keeps them in one table of the store's database. A backend for several
 replicas (Parquet segments on shared storage, scanned by DuckDB with ``union_by_name``) is a
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-BASE_COLUMNS = ("seq", "group_id", "stream_id", "ts", "ingestion", "message")
+BASE_COLUMNS = ("seq", "group_id", "stream_id", "ts", "ingestion", "bytes", "message")
 
 
 class EventBackend(Protocol):
@@ -45,7 +45,7 @@ class DuckDBTableBackend:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             "seq BIGINT, group_id INTEGER, stream_id INTEGER, ts BIGINT, ingestion BIGINT,"
-            " message VARCHAR)"
+            " bytes INTEGER, message VARCHAR)"
         )
 
     def add_columns(self, columns: Sequence[str]) -> None:

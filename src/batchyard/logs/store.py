@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -46,6 +46,9 @@ from batchyard.logs.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
+
+if TYPE_CHECKING:
+    from batchyard.logs.query import QueryResult
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                   2557, 2922, 3288, 3653)  # fmt: skip
@@ -392,7 +395,12 @@ class LogStore:
     def put_log_events(
         self, group_name: str, stream_name: str, events: Sequence[dict[str, Any]]
     ) -> dict[str, Any]:
-        """PutLogEvents: validate like AWS, store the accepted events in one transaction."""
+        """PutLogEvents: validate like AWS, store the accepted events in one transaction.
+
+        Events that all carry ``ingestionTime`` are an import of logs recorded elsewhere: they
+        may come in any order and span any time (they are stored sorted by timestamp), and the
+        too-old/too-new checks are made against each event's own ingestion time.
+        """
         if not events:
             raise errors.validation_error(
                 "[]", "logEvents", "Member must have length greater than or equal to 1"
@@ -400,9 +408,17 @@ class LogStore:
         now = self._clock()
         timestamps = [int(e["timestamp"]) for e in events]
         ingestions = [int(e.get("ingestionTime", now)) for e in events]
-        if any(b < a for a, b in itertools.pairwise(timestamps)):
+        if all("ingestionTime" in e for e in events):
+            # An import of logs recorded elsewhere: AWS's real-time shipping rules (order,
+            # 24-hour span) do not apply; the events are stored in timestamp order.
+            order = sorted(range(len(events)), key=timestamps.__getitem__)
+            if any(b < a for a, b in itertools.pairwise(order)):
+                events = [events[i] for i in order]
+                timestamps = [timestamps[i] for i in order]
+                ingestions = [ingestions[i] for i in order]
+        elif any(b < a for a, b in itertools.pairwise(timestamps)):
             raise InvalidParameterException(errors.NOT_CHRONOLOGICAL)
-        if timestamps[-1] - timestamps[0] > DAY_MS:
+        elif timestamps[-1] - timestamps[0] > DAY_MS:
             raise InvalidParameterException(errors.SPAN_TOO_LONG)
         with self._transaction():
             group, stream = self._stream(group_name, stream_name)
@@ -463,10 +479,12 @@ class LogStore:
             self._columns.update(added)
         extracted = list(ingest.extraction_columns(leaves, self._columns))
         columns = [
-            *("seq", "group_id", "stream_id", "ts", "ingestion", "message"),
+            *("seq", "group_id", "stream_id", "ts", "ingestion", "bytes", "message"),
             *(c for c, _ in extracted),
         ]
-        selects = [f"seq, {group.group_id}, {stream.stream_id}, ts, ingestion, message"]
+        selects = [
+            f"seq, {group.group_id}, {stream.stream_id}, ts, ingestion, strlen(message), message"
+        ]
         selects += [expr for _, expr in extracted]
         inner = "stage"
         if leaves:
@@ -557,6 +575,54 @@ class LogStore:
                 limit=size,
                 next_token=next_token,
             )
+
+    def query(
+        self,
+        query: str,
+        log_groups: Sequence[str] = (),
+        start_time: int = 0,
+        end_time: int = 0,
+        limit: int | None = None,
+    ) -> QueryResult:
+        """Run a Logs Insights query; times in epoch seconds, both ends inclusive.
+
+        ``SOURCE logGroups(namePrefix: [...])`` in the query selects the groups instead of
+        ``log_groups``. A malformed query raises ``MalformedQueryException``.
+        """
+        from batchyard.logs.query import run_query
+
+        return run_query(self, query, log_groups, start_time, end_time, limit)
+
+    def get_log_record(self, ptr: str) -> dict[str, str]:
+        """GetLogRecord: the event behind an ``@ptr`` of a query result, fields as strings."""
+        try:
+            seq = int(ptr, 16)
+        except ValueError as exc:
+            raise InvalidParameterException("The specified log record pointer is invalid.") from exc
+        with self._lock:
+            columns = self._columns
+            names = ", ".join(f'"{c}"' for c in columns.values())
+            row = self._con.execute(
+                f"SELECT ts, ingestion, message, group_id, stream_id{', ' + names if names else ''}"
+                f" FROM {self._backend.relation()} WHERE seq = ?",
+                [seq],
+            ).fetchone()
+            if row is None:
+                raise ResourceNotFoundException("The specified log record does not exist.")
+            group = next(g for g in self._groups.values() if g.group_id == row[3])
+            stream = next(s for s in self._streams.values() if s.stream_id == row[4])
+        record = {
+            "@timestamp": str(row[0]),
+            "@ingestionTime": str(row[1]),
+            "@message": row[2],
+            "@log": f"{self.account_id}:{group.name}",
+            "@logStream": stream.name,
+        }
+        record.update({n: v for n, v in zip(columns, row[5:], strict=True) if v is not None})
+        return record
+
+    def now_ms(self) -> int:
+        return self._clock()
 
     @property
     def connection(self) -> Any:
