@@ -33,6 +33,7 @@ import hashlib
 import json
 import math
 import random
+import threading
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -144,6 +145,7 @@ def _walk(value: Any, bindings: dict[str, Any], field: str | None) -> Any:
 # ------------------------------------------------------------------------------ evaluation
 
 _COMPILED: dict[str, Jsonata | JsonataError] = {}
+_ENGINE_LOCK = threading.Lock()
 
 
 def _compile(expr: str, field: str | None) -> Jsonata:
@@ -170,7 +172,8 @@ def _compile(expr: str, field: str | None) -> Jsonata:
 def _evaluate(expr: str, bindings: dict[str, Any], field: str | None) -> Any:
     engine = _compile(expr, field)
     try:
-        result = engine.evaluate(None, bindings)
+        with _ENGINE_LOCK:  # the engine keeps per-call state on itself; one evaluation at a time
+            result = engine.evaluate(None, bindings)
     except JException as exc:
         raise JsonataError(expr, field, f"{exc.error}: {exc}", undefined=False) from None
     except _FunctionError as exc:
