@@ -38,7 +38,6 @@ TOP_FIELDS = frozenset(
 SCOPE_FIELDS = frozenset({"Comment", "StartAt", "States"})
 QUERY_LANGUAGES = (JSONPATH, JSONATA)
 MAX_STATE_NAME = 80
-TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
 
 
 def validate(definition: Any, *, machine_type: str = "STANDARD") -> list[Diagnostic]:
@@ -270,9 +269,9 @@ def _targets(state: Any, where: str) -> list[tuple[str, str]]:
 
 
 def _is_terminal(state: Any) -> bool:
-    return isinstance(state, dict) and (
-        state.get("Type") in TERMINAL_TYPES or state.get("End") is True
-    )
+    if not isinstance(state, dict):
+        return False
+    return state.get("Type") in ("Succeed", "Fail") or state.get("End") is True
 
 
 def _graph(ctx: Ctx, scope: _Scope) -> None:
@@ -285,14 +284,15 @@ def _graph(ctx: Ctx, scope: _Scope) -> None:
         for target, location in targets:
             if target not in scope.states:
                 ctx.error(msg.MISSING_TARGET, msg.missing_target(target), location)
-    if isinstance(scope.start_at, str) and scope.start_at and scope.start_at not in scope.states:
-        ctx.error(msg.MISSING_TARGET, msg.missing_target(scope.start_at), f"{scope.where}/StartAt")
+    start_at = scope.start_at if isinstance(scope.start_at, str) else ""
+    if start_at and start_at not in scope.states:
+        ctx.error(msg.MISSING_TARGET, msg.missing_target(start_at), f"{scope.where}/StartAt")
     # Measured: a machine with no terminal state gets that one diagnostic and no reachability.
     if scope.top and not any(_is_terminal(state) for state in scope.states.values()):
         ctx.error(msg.MISSING_END, msg.no_terminal_state(), "")
         return
     reached: set[str] = set()
-    queue = deque([scope.start_at] if scope.start_at in scope.states else [])
+    queue = deque([start_at] if start_at in scope.states else [])
     while queue:
         name = queue.popleft()
         if name in reached:
