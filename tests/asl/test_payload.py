@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchyard.asl.errors import StatesError
 from batchyard.asl.payload import InvalidPayloadValue, PayloadPathNotFound, evaluate_payload
@@ -97,3 +100,31 @@ def test_invalid_reference_values(value: Any) -> None:
         run({"x.$": value})
     assert info.value.name == "States.Runtime"
     assert info.value.field == "x.$"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_reference = st.sampled_from(
+    ["$", "$.a", "$$.Execution", "$count", "$.vals[*]", "States.UUID()"]
+) | st.text(max_size=12)
+_templates = st.recursive(
+    _json,
+    lambda inner: (
+        st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        | st.dictionaries(st.text(max_size=4).map(lambda k: k + ".$"), _reference, max_size=3)
+        | st.lists(inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_templates, _json)
+def test_arbitrary_templates_raise_only_states_errors(template: Any, data: Any) -> None:
+    with contextlib.suppress(StatesError):
+        evaluate_payload(template, data, context=CONTEXT, variables=VARIABLES)
