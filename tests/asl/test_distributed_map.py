@@ -183,7 +183,6 @@ def test_max_items_from_a_path_wins_over_the_literal(s3_root: Path) -> None:
             "States.Runtime",
             'The MaxItemsPath field refers to value "true" which is not a valid integer: $.max',
         ),
-        (-1, "States.ItemReaderFailed", "field MaxItems must be positive"),
     ],
 )
 def test_max_items_path_value_is_validated(value: Any, error: str, cause: str) -> None:
@@ -194,6 +193,20 @@ def test_max_items_path_value_is_validated(value: Any, error: str, cause: str) -
 
 def test_max_items_path_value_accepted() -> None:
     assert dm.resolve_max_items_path(7, "$.max") == 7
+    assert dm.resolve_max_items_path(0, "$.max") == 0
+
+
+def test_negative_max_items_fails_the_reader(s3_root: Path) -> None:
+    # Recorded on AWS: MapRunStarted, then MapRunFailed with this error and cause.
+    assert dm.resolve_max_items_path(-1, "$.max") == -1
+    with pytest.raises(StatesError) as raised:
+        dm.read_items(
+            GET, {"Bucket": "data-bucket", "Key": "json/movies.json"}, s3_root=s3_root, max_items=-1
+        )
+    assert (raised.value.name, raised.value.cause) == (
+        "States.ItemReaderFailed",
+        "field MaxItems must be positive",
+    )
 
 
 def test_s3_inventory_manifest(tmp_path: Path) -> None:

@@ -63,12 +63,13 @@ def quoted_path_value(value: Any) -> str:
 
 
 def resolve_max_items_path(value: Any, path: str) -> int:
-    """Validate the value ``ReaderConfig.MaxItemsPath`` selected, as AWS does at run time.
+    """Check the value ``ReaderConfig.MaxItemsPath`` selected, as AWS does before the Map Run.
 
-    A value that is not an integer fails the state with ``States.Runtime`` before the Map Run
-    starts (the caller prefixes the cause with "An error occurred while executing the state
-    '<name>' (entered at the event id #<n>). "). A negative integer fails the started Map Run
-    with ``States.ItemReaderFailed``.
+    A value that is not an integer fails the state with ``States.Runtime`` right after
+    ``MapStateStarted`` (the caller prefixes the cause with "An error occurred while executing
+    the state '<name>' (entered at the event id #<n>). "). A negative integer passes here:
+    AWS rejects it only once the Map Run has started, which :func:`read_items` does with
+    ``States.ItemReaderFailed``.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         raise StatesError(
@@ -76,8 +77,6 @@ def resolve_max_items_path(value: Any, path: str) -> int:
             f"The MaxItemsPath field refers to value {quoted_path_value(value)} "
             f"which is not a valid integer: {path}",
         )
-    if value < 0:
-        raise _failed(NEGATIVE_MAX_ITEMS_CAUSE)
     return value
 
 
