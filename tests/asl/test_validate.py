@@ -226,3 +226,23 @@ def test_any_value_gives_diagnostics(definition: Any) -> None:
 def test_any_text_gives_diagnostics(text: str) -> None:
     result = validate(text)
     assert all(isinstance(d, Diagnostic) for d in result)
+
+
+def _resolves(definition: Any, pointer: str) -> bool:
+    """Whether an (unescaped, AWS-style) JSON Pointer names a node of ``definition``."""
+    node = definition
+    for part in pointer.split("/")[1:] if pointer != "/" else []:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _ASL, max_size=4))
+def test_every_location_exists_in_the_definition(definition: dict[str, Any]) -> None:
+    for diagnostic in validate(definition):
+        assert diagnostic.location == "" or _resolves(definition, diagnostic.location), diagnostic
