@@ -21,7 +21,9 @@ supplies the parts that have AWS-defined shapes, all as plain functions:
    *items* (a failed batch fails all its items); when it says so, stop the run and fail with
    :func:`exceed_tolerated_failure_error`.
 6. **Results** -- :func:`child_result_record` per child, then :func:`write_results` when the
-   state has a ``ResultWriter``; otherwise the result is the children's outputs in item order.
+   state has a ``ResultWriter``; otherwise the result is
+   ``transform_results(records, "COMPACT")`` in item order: each succeeded child's output, and
+   (per AWS's docs) a tolerated failed child's whole record, unchanged.
 7. **Map Run APIs** -- :class:`MapRunRecord` / :class:`MapRunCounts` for ``DescribeMapRun``,
    ``ListMapRuns`` and ``UpdateMapRun``.
 8. **History**, as AWS records it (LocalStack's recordings against AWS):
