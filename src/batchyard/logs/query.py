@@ -109,8 +109,8 @@ def run_query(
         body = compiled.sql("src")
         src = source_sql(store, group_ids, start_time * 1000, end_time * 1000, body)
         con = store.connection
-        rows = con.execute(f"WITH src AS ({src}) {body}").fetchall()
-        matched = con.execute(f"WITH src AS ({src}) {compiled.matched_sql('src')}").fetchone()
+        rows = con.execute(_with_source(src, body)).fetchall()
+        matched = con.execute(_with_source(src, compiled.matched_sql("src"))).fetchone()
         scanned = con.execute(
             f"SELECT count(*), coalesce(sum(bytes), 0) FROM {store.events_relation} e"
             f" WHERE e.group_id IN ({', '.join(str(g) for g in group_ids.values()) or 'NULL'})"
@@ -126,3 +126,11 @@ def run_query(
 
 def _first(row: Any) -> int:
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def _with_source(src: str, body: str) -> str:
+    """Put ``src`` in front of the compiled SQL as the first CTE (it may have its own WITH)."""
+    head = body.lstrip()
+    if head[:5].upper() == "WITH ":
+        return f"WITH src AS ({src}), {head[5:]}"
+    return f"WITH src AS ({src}) {head}"

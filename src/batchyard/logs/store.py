@@ -48,6 +48,7 @@ from batchyard.logs.errors import (
 )
 
 if TYPE_CHECKING:
+    from batchyard.logs.insights import LookupTableInfo
     from batchyard.logs.query import QueryResult
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -669,7 +670,7 @@ class LogStore:
                 con.execute("DELETE FROM lookup_tables WHERE name = ?", [name])
             (count,) = _one(con, "SELECT count(*) FROM lookup_tables")
             table = f"lookup_{count}_{abs(hash(name)) % 10**9}"
-            columns = ", ".join(f'"c{i}" VARCHAR' for i in range(len(header)))
+            columns = ", ".join(_quote(h) + " VARCHAR" for h in header)
             con.execute(f'CREATE TABLE "{table}" ({columns})')
             width = len(header)
             if body:
@@ -680,12 +681,25 @@ class LogStore:
             con.execute("INSERT INTO lookup_tables VALUES (?, ?, ?)", [name, table, header])
 
     def lookup_tables(self) -> dict[str, tuple[str, list[str]]]:
-        """Lookup table name -> (physical table, header columns ``c0..cN`` stand for)."""
+        """Lookup table name -> (physical table, its columns: the CSV header)."""
         with self._lock:
             rows = self._con.execute(
                 "SELECT name, table_name, columns FROM lookup_tables"
             ).fetchall()
         return {name: (table, list(columns)) for name, table, columns in rows}
+
+    def lookup_table_infos(self) -> dict[str, LookupTableInfo]:
+        """The lookup tables as the Insights compiler takes them."""
+        from batchyard.logs.insights import LookupTableInfo
+
+        return {
+            name: LookupTableInfo(_quote(table), tuple(columns))
+            for name, (table, columns) in self.lookup_tables().items()
+        }
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _one(con: Any, sql: str) -> tuple[Any, ...]:
