@@ -59,10 +59,14 @@ def parse_problem(expression: str) -> tuple[str, str]:
     Cached because ``compile()`` validates on every execute and definitions repeat.
     """
     try:
-        ast = jsonata.Jsonata(expression).ast
+        # The trailing space dodges a jsonata-python slip: a comment ending the text raises
+        # IndexError instead of parsing. Whitespace never changes a JSONata expression.
+        ast = jsonata.Jsonata(expression + " ").ast
     except JException as error:
         return msg.INVALID_JSONATA, _aws_parser_message(error)
-    except Exception as error:  # the parser has no other failure mode we know of; stay total
+    except Exception as error:  # other slips of the parser (an unclosed comment: IndexError)
+        if "/*" in expression and "*/" not in expression.split("/*", 1)[1]:
+            return msg.INVALID_JSONATA, JException.error_codes["S0106"]
         return msg.INVALID_JSONATA, str(error)
     name = _top_level_reference(ast)
     if name:

@@ -27,6 +27,7 @@ READER_CONFIG_FIELDS = frozenset(
         "CSVDelimiter",
         "MaxItems",
         "MaxItemsPath",
+        "ItemsPointer",
         "ManifestType",
         "Transformation",
     }
