@@ -48,18 +48,32 @@ def data_limit_error(state_name: str, *, terminal: bool = True) -> StatesError:
 class EventLog:
     """The execution's history: append-only, ids from 1, ``now`` set by the caller."""
 
-    __slots__ = ("events", "now")
+    __slots__ = ("_time", "events")
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, *, shared_time: list[datetime] | None = None) -> None:
         self.events: list[dict[str, Any]] = []
-        self.now = now
+        # Logs of one execution (its own, its distributed Map children's) share one "now".
+        self._time = shared_time if shared_time is not None else [now]
+        self._time[0] = now
+
+    @property
+    def now(self) -> datetime:
+        return self._time[0]
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._time[0] = value
+
+    def child(self) -> EventLog:
+        """A separate history (a child execution's) on the same clock."""
+        return EventLog(self._time[0], shared_time=self._time)
 
     def add(self, type_: str, previous: int, key: str | None = None, details: Any = None) -> int:
         event_id = len(self.events) + 1
         event: dict[str, Any] = {
             "id": event_id,
             "previousEventId": previous,
-            "timestamp": self.now,
+            "timestamp": self._time[0],
             "type": type_,
         }
         if key is not None:

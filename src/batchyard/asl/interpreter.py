@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,8 +113,7 @@ class Thread:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    map_item: tuple[int, Any] | None = None
-    children: list[Thread] = field(default_factory=list)
+    log: EventLog | None = None  # its history: the execution's, or a Map Run child's own
 
     def scope(self) -> Mapping[str, Any]:
         """Variables visible here: this scope's own over the (read-only) enclosing ones."""
@@ -208,9 +207,11 @@ class Interpreter:
         variables: dict[str, Any],
         outer: Mapping[str, Any] | None,
         cursor: int,
+        log: EventLog | None = None,
     ) -> Thread:
         thread = Thread(len(self.threads), program, parent, index, variables, outer, cursor)
         thread.state = program.start
+        thread.log = log if log is not None else (parent.log if parent is not None else self.log)
         self.threads[thread.id] = thread
         return thread
 
@@ -227,7 +228,7 @@ class Interpreter:
         )
 
     def emit(self, type_: str, thread: Thread, key: str | None = None, details: Any = None) -> int:
-        event_id = self.log.add(type_, thread.cursor, key, details)
+        event_id = thread.log.add(type_, thread.cursor, key, details)  # type: ignore[union-attr]
         thread.cursor = event_id
         return event_id
 
@@ -246,7 +247,7 @@ class Interpreter:
         text = to_json(output)
         if over_limit(text):
             raise data_limit_error(state.name)
-        thread.cursor = self.log.exited(
+        thread.cursor = thread.log.exited(  # type: ignore[union-attr]
             state.kind.exited_type,
             thread.cursor if previous is None else previous,
             state.name,
@@ -291,7 +292,8 @@ class Interpreter:
         return commands
 
     def _advance(self, thread: Thread) -> None:
-        log = self.log
+        log = thread.log
+        assert log is not None
         while True:
             status = thread.status
             if status == RUNNING:
@@ -390,7 +392,7 @@ class Interpreter:
                     return
         # Map and Parallel record their failure once it is final (not before a retry).
         if state.kind.failed_type:
-            thread.cursor = self.log.add(state.kind.failed_type, thread.cursor)
+            thread.cursor = thread.log.add(state.kind.failed_type, thread.cursor)  # type: ignore[union-attr]
         catcher = find_catcher(state.catchers, error) if state.catchers else None
         if catcher is None:
             self.fail(thread, error, cause)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Any
 
+from batchyard.asl.events import to_json
 from batchyard.asl.integrations import Family, InvokeEnv, describe_service_resource, register
 from batchyard.asl.interpreter import TaskOutcome, TaskRequest
 
@@ -176,6 +177,10 @@ class LambdaInvoke:
             name, qualifier, event, env, request.timeout_seconds
         )
         if error is not None:
+            if cause is not None and cause.startswith("{"):
+                # The optimized integration re-serialises Lambda's error document compactly
+                # (AWS recordings); the legacy ARN passes Lambda's own text through.
+                cause = to_json(json.loads(cause))
             return _outcome(payload, error, cause)
         version = qualifier if qualifier is not None and qualifier.isdigit() else "$LATEST"
         return TaskOutcome(

@@ -92,7 +92,9 @@ class ParallelKind(StateKind):
             self._start_next(interp, thread)
             return
         last = child.cursor
-        interp.log.add("ParallelStateSucceeded", last)
+        thread.log.add(  # type: ignore[union-attr]
+            "ParallelStateSucceeded", last
+        )
         output, assigned = state_output(interp, thread, work.results, work.ctx)
         interp.exit(thread, output, thread.state.next, assigned, previous=last)  # type: ignore[union-attr]
 
@@ -194,7 +196,7 @@ class MapKind(StateKind):
         work.next_index += 1
         item_input = self._item_input(interp, thread, index, work.inputs[index])
         details = {"name": state.name, "index": index}
-        started = interp.log.add(
+        started = thread.log.add(  # type: ignore[union-attr]
             "MapIterationStarted", work.last_child_event, "mapIterationStartedEventDetails", details
         )
         program: Program = state.spec[0]
@@ -208,7 +210,7 @@ class MapKind(StateKind):
         work: FanOut = thread.work
         work.results.append(child.output)
         details = {"name": state.name, "index": child.index}
-        work.last_event = interp.log.add(
+        work.last_event = thread.log.add(  # type: ignore[union-attr]
             "MapIterationSucceeded", child.cursor, "mapIterationSucceededEventDetails", details
         )
         work.last_child_event = child.cursor
@@ -219,7 +221,9 @@ class MapKind(StateKind):
 
     def _finish(self, interp: Interpreter, thread: Thread) -> None:
         work: FanOut = thread.work
-        interp.log.add("MapStateSucceeded", work.last_event)
+        thread.log.add(  # type: ignore[union-attr]
+            "MapStateSucceeded", work.last_event
+        )
         output, assigned = state_output(interp, thread, work.results, work.ctx)
         interp.exit(thread, output, thread.state.next, assigned, previous=work.last_event)  # type: ignore[union-attr]
 
@@ -227,7 +231,7 @@ class MapKind(StateKind):
         state = thread.state
         assert state is not None
         details = {"name": state.name, "index": child.index}
-        interp.log.add(
+        thread.log.add(  # type: ignore[union-attr]
             "MapIterationFailed", child.cursor, "mapIterationFailedEventDetails", details
         )
         thread.cursor = child.cursor
