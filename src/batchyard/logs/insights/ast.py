@@ -182,6 +182,8 @@ class LookupKey:
 @dataclass(frozen=True, slots=True)
 class Lookup(Command):
     table: str
+    table_start: int
+    table_text: str  # as written (maybe in backticks), for error messages
     keys: tuple[LookupKey, ...]
     outputs: tuple[Projection, ...]  # OUTPUT columns (Field) with optional alias
 

@@ -115,7 +115,8 @@ def _unnest(p: Parser, kw: Token) -> ast.Command:
 
 
 def _lookup(p: Parser, kw: Token) -> ast.Command:
-    table = p.field_name("a lookup table name").value
+    table_token = p.field_name("a lookup table name")
+    table = table_token.value
     keys = [_lookup_key(p)]
     while p.at(T.COMMA):
         p.next()
@@ -127,7 +128,15 @@ def _lookup(p: Parser, kw: Token) -> ast.Command:
             p.next()
             items.append(_output(p))
         outputs = tuple(items)
-    return ast.Lookup(kw.value, kw.start, table, tuple(keys), outputs)
+    return ast.Lookup(
+        kw.value,
+        kw.start,
+        table,
+        table_token.start,
+        p.text[table_token.start : table_token.end],
+        tuple(keys),
+        outputs,
+    )
 
 
 def _lookup_key(p: Parser) -> ast.LookupKey:

@@ -298,7 +298,9 @@ class Generator:
     def lookup(self, cmd: ast.Lookup) -> None:
         table = self.lookup_tables.get(cmd.table)
         if table is None:
-            raise self.error(cmd.start, cmd.table, f"lookup table '{cmd.table}' does not exist")
+            raise self.error(
+                cmd.table_start, cmd.table_text, f"lookup table '{cmd.table}' does not exist"
+            )
         known = set(table.columns)
         keys = {k.table_field for k in cmd.keys}
         outputs = list(cmd.outputs) or [
@@ -307,7 +309,9 @@ class Generator:
         for name in [*keys, *(p.expr.name for p in outputs if isinstance(p.expr, ast.Field))]:
             if name not in known:
                 raise self.error(
-                    cmd.start, name, f"lookup table '{cmd.table}' has no field '{name}'"
+                    cmd.table_start,
+                    cmd.table_text,
+                    f"lookup table '{cmd.table}' has no field '{name}'",
                 )
         inner = [f"{ident(k.table_field)} AS {PREFIX}k{i}" for i, k in enumerate(cmd.keys)]
         inner += [f"{ident(p.expr.name)} AS {PREFIX}o{i}" for i, p in enumerate(outputs)

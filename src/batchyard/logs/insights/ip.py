@@ -47,14 +47,14 @@ def _valid(pattern: str, value: Sql) -> str:
 
 def _v4_int(value: str) -> str:
     return " + ".join(
-        f"(CAST(split_part({value}, '.', {i + 1}) AS BIGINT) << {24 - 8 * i})" for i in range(4)
+        f"(TRY_CAST(split_part({value}, '.', {i + 1}) AS BIGINT) << {24 - 8 * i})" for i in range(4)
     )
 
 
 def _v6_bits(value: str) -> str:
     """128-character bit string of a valid IPv6 address (``a`` is bound once via a lambda)."""
     tail = "regexp_extract(a, '([0-9.]+)$', 1)"
-    octet = [f"CAST(split_part({tail}, '.', {i}) AS INTEGER)" for i in range(1, 5)]
+    octet = [f"TRY_CAST(split_part({tail}, '.', {i}) AS INTEGER)" for i in range(1, 5)]
     hexed = (
         f"CASE WHEN contains(a, '.') THEN regexp_extract(a, '^(.*:)', 1) || "
         f"printf('%x:%x', {octet[0]} * 256 + {octet[1]}, {octet[2]} * 256 + {octet[3]}) ELSE a END"
@@ -70,7 +70,7 @@ def _v6_bits(value: str) -> str:
     )
     bits = (
         f"array_to_string(list_transform({groups}, "
-        "lambda g: lpad(bin(CAST('0x' || g AS INTEGER)), 16, '0')), '')"
+        "lambda g: lpad(bin(TRY_CAST('0x' || g AS INTEGER)), 16, '0')), '')"
     )
     return f"list_transform([{value}], lambda a: list_transform([{hexed}], lambda h: {bits})[1])[1]"
 

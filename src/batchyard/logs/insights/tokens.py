@@ -119,7 +119,11 @@ class Tokenizer:
         prev = self.tokens[-1]
         if prev.type in (T.OP, T.PIPE, T.COMMA, T.LPAREN, T.LBRACKET, T.COLON):
             return True
-        return prev.type is T.IDENT and not prev.quoted and prev.value.lower() in REGEX_AFTER_WORDS
+        if prev.type is T.IDENT and not prev.quoted and prev.value.lower() in REGEX_AFTER_WORDS:
+            return True
+        # `parse <field> /regex/`: the pattern follows the field being parsed.
+        before = self.tokens[-2] if len(self.tokens) > 1 else None
+        return prev.type is T.IDENT and before is not None and before.is_keyword("parse")
 
     # -- scanning ---------------------------------------------------------------------------
     def tokenize(self) -> list[Token]:
