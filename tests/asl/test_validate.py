@@ -229,15 +229,18 @@ def test_any_text_gives_diagnostics(text: str) -> None:
 
 
 def _resolves(definition: Any, pointer: str) -> bool:
-    """Whether an (unescaped, AWS-style) JSON Pointer names a node of ``definition``."""
+    """Whether an AWS-style location (``/States/C/Choices[0]/Next``) names a node of ``definition``."""
     node = definition
     for part in pointer.split("/")[1:] if pointer != "/" else []:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
+        name, *indexes = part.split("[")
+        if not (isinstance(node, dict) and name in node):
             return False
+        node = node[name]
+        for index in indexes:
+            position = int(index.rstrip("]"))
+            if not (isinstance(node, list) and position < len(node)):
+                return False
+            node = node[position]
     return True
 
 

@@ -264,7 +264,7 @@ def _targets(state: Any, where: str) -> list[tuple[str, str]]:
         entries = state.get(field)
         for index, entry in enumerate(entries if isinstance(entries, list) else []):
             if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
-                found.append((entry["Next"], f"{where}/{field}/{index}/Next"))
+                found.append((entry["Next"], f"{where}/{field}[{index}]/Next"))
     return found
 
 

@@ -89,7 +89,7 @@ def check_choice(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> 
     if not choices:
         ctx.schema(msg.cannot_be_empty(), f"{where}/Choices")
     for index, rule in enumerate(choices):
-        _rule(ctx, rule, f"{where}/Choices/{index}", language, top=True)
+        _rule(ctx, rule, f"{where}/Choices[{index}]", language, top=True)
 
 
 def _fields(ctx: Ctx, rule: dict[str, Any], where: str, language: str, top: bool) -> None:
@@ -152,7 +152,7 @@ def _rule_list(ctx: Ctx, rules: Any, where: str, language: str) -> None:
     if not rules:
         ctx.schema(msg.cannot_be_empty(), where)
     for index, rule in enumerate(rules):
-        _rule(ctx, rule, f"{where}/{index}", language, top=False)
+        _rule(ctx, rule, f"{where}[{index}]", language, top=False)
 
 
 def _jsonata_rule(ctx: Ctx, rule: dict[str, Any], where: str, top: bool) -> None:

@@ -1,8 +1,10 @@
 """The state shared by every validation check while one definition is walked.
 
 Checks never raise: they append :class:`Diagnostic` items to :attr:`Ctx.diagnostics`, so one
-pass reports every problem. Locations are JSON Pointers written the way AWS writes them: names
-are not escaped (``/States/My/State/Next`` for a state called ``My/State``).
+pass reports every problem. Locations are JSON-Pointer-like paths written the way AWS writes
+them: object keys as ``/Key`` (not escaped: ``/States/My/State`` for a state called
+``My/State``) and array positions as ``[i]`` (``/States/C/Choices[0]/Next``, as measured on
+ValidateStateMachineDefinition).
 """
 
 from __future__ import annotations

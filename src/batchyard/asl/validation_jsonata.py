@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -56,7 +57,9 @@ _PLACEHOLDER = re.compile(r"\{\{\w+\}\}")
 def parse_problem(expression: str) -> tuple[str, str]:
     """``(code, message)`` for an unusable expression, ``("", "")`` for a good one.
 
-    Cached because ``compile()`` validates on every execute and definitions repeat.
+    An expression reading ``$states.errorOutput`` answers ``(ERROR_OUTPUT, "")``: whether that is
+    a problem depends on where it sits (only a catcher's Output and Assign may read it). Cached
+    because ``compile()`` validates on every execute and definitions repeat.
     """
     try:
         # The trailing space dodges a jsonata-python slip: a comment ending the text raises
@@ -71,7 +74,44 @@ def parse_problem(expression: str) -> tuple[str, str]:
     name = _top_level_reference(ast)
     if name:
         return msg.UNSUPPORTED_JSONATA, msg.top_level_reference(name)
+    if _reads_error_output(ast):
+        return ERROR_OUTPUT, ""
     return "", ""
+
+
+ERROR_OUTPUT = "$states.errorOutput"
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    """Every AST node under ``node`` (the parser's nodes are plain objects with a ``type``)."""
+    pending, seen = [node], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for key, value in vars(current).items():
+            if key.startswith("_outer") or key == "_jsonata_lambda":
+                continue
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                for child in item if isinstance(item, list) else [item]:
+                    if isinstance(getattr(child, "type", None), str) and hasattr(child, "__dict__"):
+                        pending.append(child)
+
+
+def _reads_error_output(ast: Any) -> bool:
+    for node in _nodes(ast):
+        steps = getattr(node, "steps", None) if getattr(node, "type", None) == "path" else None
+        if (
+            steps
+            and len(steps) > 1
+            and (steps[0].type, steps[0].value) == ("variable", "states")
+            and (steps[1].type, steps[1].value) == ("name", "errorOutput")
+        ):
+            return True
+    return False
 
 
 def _aws_parser_message(error: JException) -> str:
@@ -135,27 +175,33 @@ def _top_level_reference(node: Any) -> str:
     return ""
 
 
-def check_string(ctx: Ctx, value: str, location: str) -> None:
+def check_string(ctx: Ctx, value: str, location: str, *, catcher: bool = False) -> None:
+    """One string of a JSONata field; ``catcher``: it sits in a Catch's Output or Assign."""
     if value.startswith("{%") and value.endswith("%}") and len(value) >= 4:
         code, message = parse_problem(value[2:-2])
-        if code:
+        if code == ERROR_OUTPUT:
+            if not catcher:
+                ctx.error(msg.UNSUPPORTED_JSONATA, msg.no_error_output(), location)
+        elif code:
             ctx.error(code, message, location)
     elif value.startswith("{%"):
         ctx.schema(msg.jsonata_delimiters(), location)
 
 
-def check_value(ctx: Ctx, value: Any, location: str, *, payload: bool = True) -> None:
+def check_value(
+    ctx: Ctx, value: Any, location: str, *, payload: bool = True, catcher: bool = False
+) -> None:
     """Every JSONata string in ``value`` (a payload: any key may hold an expression)."""
     if isinstance(value, str):
-        check_string(ctx, value, location)
+        check_string(ctx, value, location, catcher=catcher)
     elif isinstance(value, dict):
         for key, item in value.items():
             if payload or key not in _NOT_PARSED:
                 inner = payload or key in _PAYLOAD_FIELDS
-                check_value(ctx, item, f"{location}/{key}", payload=inner)
+                check_value(ctx, item, f"{location}/{key}", payload=inner, catcher=catcher)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_value(ctx, item, f"{location}/{index}", payload=payload)
+            check_value(ctx, item, f"{location}[{index}]", payload=payload, catcher=catcher)
 
 
 def check_state(ctx: Ctx, state: dict[str, Any], location: str) -> None:

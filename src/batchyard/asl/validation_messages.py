@@ -180,8 +180,13 @@ def top_level_reference(name: str) -> str:
     return f"Reference to '{name}' at the top level is not supported."
 
 
+def no_error_output() -> str:
+    """quoted (measured by others): ``$states.errorOutput`` outside a catcher's Output/Assign."""
+    return "Field '$states.errorOutput' does not exist."
+
+
 def missing_target(target: str) -> str:
-    """recorded for Next; used for Default, Catch and StartAt too (as measured by others)."""
+    """recorded for Next; the same word 'Next' for Default, Choices and Catch (measured by others)."""
     return f"Missing 'Next' target: {target}"
 
 

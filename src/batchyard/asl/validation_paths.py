@@ -237,7 +237,7 @@ def check_payload_template(ctx: Ctx, value: Any, location: str) -> None:
                 check_payload_template(ctx, item, where)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_payload_template(ctx, item, f"{location}/{index}")
+            check_payload_template(ctx, item, f"{location}[{index}]")
 
 
 _VARIABLE_NAME = re.compile(r"[^\W\d]\w*")

@@ -47,7 +47,7 @@ def _error_equals(ctx: Ctx, value: Any, where: str, last: bool) -> None:
         return
     for index, name in enumerate(value):
         if not isinstance(name, str):
-            ctx.schema(msg.expected_type("STRING"), f"{where}/{index}")
+            ctx.schema(msg.expected_type("STRING"), f"{where}[{index}]")
     if "States.ALL" in value and (len(value) > 1 or not last):
         ctx.schema(msg.states_all_position(), where)
 
@@ -61,7 +61,7 @@ def _entries(
         return []
     result = []
     for index, entry in enumerate(entries):
-        location = f"{where}/{field}/{index}"
+        location = f"{where}/{field}[{index}]"
         if isinstance(entry, dict):
             result.append((location, entry, index == len(entries) - 1))
         else:
@@ -110,7 +110,9 @@ def check_catch(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> N
         if language == JSONATA:
             for name in ("Output", "Assign"):
                 if name in catcher:
-                    jsonata_checks.check_value(ctx, catcher[name], f"{location}/{name}")
+                    jsonata_checks.check_value(
+                        ctx, catcher[name], f"{location}/{name}", catcher=True
+                    )
 
 
 def _errors(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
@@ -164,7 +166,7 @@ def _parallel(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> Non
             ctx.schema(msg.cannot_be_empty(), f"{where}/Branches")
         for index, branch in enumerate(branches):
             if ctx.validate_scope is not None:
-                ctx.validate_scope(ctx, branch, f"{where}/Branches/{index}")
+                ctx.validate_scope(ctx, branch, f"{where}/Branches[{index}]")
     _errors(ctx, state, where, language)
 
 
