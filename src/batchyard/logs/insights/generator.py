@@ -12,9 +12,10 @@ final SELECT), because SQL does not keep order across CTEs.
 
 Output columns (decisions where the documentation is silent): without any ``fields``,
 ``stats`` or ``display`` the result shows ``@timestamp`` and ``@message`` (as the documentation
-describes for a bare ``filter``); every ``fields`` command adds its fields; ``parse``,
-``unnest`` and ``lookup`` add the fields they create; ``stats`` shows its ``by`` fields and then
-its aggregates; the last ``display`` wins.  Event rows carry ``@ptr`` as an extra trailing SQL
+describes for a bare ``filter``) followed by the fields that ``parse``, ``unnest`` and ``lookup``
+created; every ``fields`` command adds its fields (and then created fields show only if listed);
+``stats`` shows its ``by`` fields and then its aggregates, until a later ``fields`` command
+chooses the columns anew; the last ``display`` wins.  Event rows carry ``@ptr`` as an extra trailing SQL
 column (not in :attr:`CompiledQuery.columns`).  Without ``sort``, events come newest first
 (``@timestamp desc``, as ``dedup`` assumes) and ``stats`` rows in the natural order of their
 ``by`` fields.  ``stats`` without ``by`` over no events returns no row.  ``recordsMatched``
@@ -132,7 +133,9 @@ class Generator:
         self.aggregated = False
         self.group_order: list[str] = []
         self.visible: list[str] = []
+        self.created: list[str] = []  # fields made by parse/unnest/lookup
         self.fields_seen = False
+        self.showing_stats = False
         self.display: list[str] | None = None
 
     # -- helpers ----------------------------------------------------------------------------
@@ -151,6 +154,11 @@ class Generator:
         for name in names:
             if name not in self.visible:
                 self.visible.append(name)
+
+    def created_fields(self, *names: str) -> None:
+        for name in names:
+            if name not in self.created:
+                self.created.append(name)
 
     def add_stage(self, stage: Stage) -> None:
         stage.matched = stage.matched and not self.aggregated
@@ -187,6 +195,9 @@ class Generator:
     # -- commands ---------------------------------------------------------------------------
     def fields(self, cmd: ast.Fields) -> None:
         self.define([(p.name, p.expr) for p in cmd.items])
+        if self.showing_stats:  # the first `fields` after `stats` chooses the columns anew
+            self.visible = []
+            self.showing_stats = False
         self.show(*(p.name for p in cmd.items))
         self.fields_seen = True
 
@@ -224,6 +235,7 @@ class Generator:
         self.order = None
         self.group_order = [t for name, _ in keys for t in order_terms(scope[name], False)]
         self.visible = list(dict.fromkeys(name for name, _ in [*keys, *aggs]))
+        self.showing_stats = True
         self.fields_seen = True
 
     def sort(self, cmd: ast.Sort) -> None:
@@ -249,7 +261,7 @@ class Generator:
         source = as_str(
             self.compiler().compile(cmd.source or ast.Field("@message", cmd.start, "@message"))
         )
-        self.show(*cmd.names)
+        self.created_fields(*cmd.names)
         if source.kind is Kind.NULL:
             self.scope.columns.update({name: NULL for name in cmd.names})
             return
@@ -281,7 +293,7 @@ class Generator:
 
     def unnest(self, cmd: ast.Unnest) -> None:
         value = self.compiler().compile(cmd.operand)
-        self.show(cmd.into)
+        self.created_fields(cmd.into)
         column = self.fresh()
         if value.kind is Kind.JSON:
             items = (f"CASE WHEN {value} IS NULL THEN [] WHEN json_type({value}) = 'ARRAY' "
@@ -326,7 +338,7 @@ class Generator:
             column = self.fresh()
             select.append(f"{PREFIX}l.{PREFIX}o{i} AS {column}")
             self.scope.columns[p.name] = Sql(column, Kind.STR)
-            self.show(p.name)
+            self.created_fields(p.name)
         join = (f"LEFT JOIN (SELECT DISTINCT ON ({key_list}) {', '.join(inner)} FROM {table.sql_name}) "
                 f"AS {PREFIX}l ON {conditions}")  # fmt: skip
         self.add_stage(Stage(select=", ".join(select), join=join, matched=True))
@@ -338,7 +350,7 @@ class Generator:
             handler(cmd)
         names = self.display if self.display is not None else self.visible
         if self.display is None and not self.fields_seen:
-            names = list(dict.fromkeys(["@timestamp", "@message", *self.visible]))
+            names = list(dict.fromkeys(["@timestamp", "@message", *self.created]))
         select: list[str] = []
         columns: list[OutputColumn] = []
         for name in names:
