@@ -57,9 +57,8 @@ class StateMachine:
         clock: Clock | None = None,
     ) -> ExecutionResult:
         clock = clock or VirtualClock()
-        interp = self.interpreter(
-            {} if input is None else input, name=name or str(uuid.uuid4()), start_time=clock.now()
-        )
+        # ``None`` is JSON null, a valid execution input (AWS recordings run with it).
+        interp = self.interpreter(input, name=name or str(uuid.uuid4()), start_time=clock.now())
         _drive(interp, clock, functions or {})
         return ExecutionResult(
             status=interp.status,  # type: ignore[arg-type]

@@ -139,6 +139,10 @@ class MapKind(StateKind):
         # Parameters is the legacy ItemSelector here, not a payload for the whole state.
         state.parameters = ABSENT
         state.spec = (compiler.program(processor), selector)
+        if (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED":
+            from batchyard.asl.states.distributed import DISTRIBUTED_MAP
+
+            state.kind = DISTRIBUTED_MAP
 
     def run(self, interp: Interpreter, thread: Thread) -> None:
         state = thread.state
