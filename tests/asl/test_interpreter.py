@@ -1,0 +1,118 @@
+"""The interpreter as a durable engine drives it: commands out, outcomes in, no I/O inside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from batchyard.asl import VirtualClock, compile, execute
+from batchyard.asl.interpreter import RunTask, StartTimer, TaskOutcome
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+DEFINITION = {
+    "StartAt": "Work",
+    "States": {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "work", "Payload.$": "$"},
+            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 5, "MaxAttempts": 1}],
+            "OutputPath": "$.Payload",
+            "Next": "Pause",
+        },
+        "Pause": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def _types(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+def test_interpreter_emits_commands_and_advances_on_outcomes() -> None:
+    machine = compile(DEFINITION)
+    interp = machine.interpreter({"n": 1}, name="durable", start_time=T0)
+
+    commands = interp.start(T0)
+    assert len(commands) == 1 and isinstance(commands[0], RunTask)
+    task = commands[0]
+    assert task.request.resource == "arn:aws:states:::lambda:invoke"
+    assert task.request.parameters == {"FunctionName": "work", "Payload": {"n": 1}}
+    assert interp.status == "RUNNING"
+    assert _types(interp.events)[-1] == "TaskScheduled"
+
+    # A failure the retrier handles: a timer, nothing else.
+    commands = interp.task_completed(task.thread_id, TaskOutcome(error="Flaky", cause="x"), T0)
+    assert len(commands) == 1 and isinstance(commands[0], StartTimer)
+    assert commands[0].due == T0 + timedelta(seconds=5)
+
+    commands = interp.timer_fired(commands[0].thread_id, T0 + timedelta(seconds=5))
+    assert isinstance(commands[0], RunTask)
+    payload = {"ExecutedVersion": "$LATEST", "Payload": {"ok": True}, "StatusCode": 200}
+    commands = interp.task_completed(
+        commands[0].thread_id, TaskOutcome(result=payload), T0 + timedelta(seconds=6)
+    )
+    assert len(commands) == 1 and isinstance(commands[0], StartTimer)
+    assert commands[0].due == T0 + timedelta(seconds=66)
+
+    assert interp.timer_fired(commands[0].thread_id, T0 + timedelta(seconds=66)) == []
+    assert interp.status == "SUCCEEDED"
+    assert interp.output == {"ok": True}
+    assert _types(interp.events) == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "SucceedStateEntered",
+        "SucceedStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert interp.events[-1]["timestamp"] == T0 + timedelta(seconds=66)
+
+
+def test_same_inputs_give_the_same_history() -> None:
+    def work(event: Any, context: Any) -> Any:
+        return event
+
+    def strip(events: list[dict[str, Any]]) -> list[Any]:
+        # Request ids and HTTP dates are generated per invocation, as on AWS.
+        return [(e["id"], e["previousEventId"], e["type"], e["timestamp"]) for e in events]
+
+    first = execute(
+        DEFINITION, {"n": 1}, functions={"work": work}, name="a", clock=VirtualClock(T0)
+    )
+    second = execute(
+        DEFINITION, {"n": 1}, functions={"work": work}, name="a", clock=VirtualClock(T0)
+    )
+    assert first.status == "SUCCEEDED"
+    assert strip(first.events) == strip(second.events)
+
+
+def test_execution_timeout_ends_timed_out() -> None:
+    definition = {**DEFINITION, "TimeoutSeconds": 30}
+
+    def work(event: Any, context: Any) -> Any:
+        return event
+
+    result = execute(definition, {}, functions={"work": work}, clock=VirtualClock(T0))
+    assert (result.status, result.error) == ("TIMED_OUT", "States.Timeout")
+    assert _types(result.events)[-2:] == ["WaitStateEntered", "ExecutionTimedOut"]
+    timed_out = result.events[-1]
+    assert timed_out["timestamp"] == T0 + timedelta(seconds=30)
+    assert timed_out["previousEventId"] == result.events[-2]["id"]
+    assert timed_out["executionTimedOutEventDetails"]["error"] == "States.Timeout"
+
+
+def test_compile_once_run_many() -> None:
+    machine = compile({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    outputs = [machine.execute(value).output for value in (1, "two", [3], None)]
+    assert outputs == [1, "two", [3], None]
