@@ -54,14 +54,19 @@ def _rejected_definitions() -> list[tuple[str, Any, str]]:
     return found
 
 
-def _triples(diagnostics: list[Diagnostic]) -> list[list[str]]:
-    return [[d.code, d.location, d.message] for d in diagnostics]
+def _triples(diagnostics: list[Diagnostic], severity: str = "ERROR") -> list[list[str]]:
+    return [[d.code, d.location, d.message] for d in diagnostics if d.severity == severity]
+
+
+def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "ERROR"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_rule(case: dict[str, Any]) -> None:
-    machine_type = case.get("type", "STANDARD")
-    assert _triples(validate(case["definition"], machine_type=machine_type)) == case["diagnostics"]
+    diagnostics = validate(case["definition"], machine_type=case.get("type", "STANDARD"))
+    assert _triples(diagnostics) == case["diagnostics"]
+    assert _triples(diagnostics, "WARNING") == case.get("warnings", [])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
@@ -76,12 +81,12 @@ def test_rule_from_json_text(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("path", VALID, ids=[path.stem for path in VALID])
 def test_valid_corpus(path: Path) -> None:
-    assert validate(path.read_text()) == []
+    assert _errors(validate(path.read_text())) == []
 
 
 @pytest.mark.parametrize(("name", "definition"), _accepted_definitions())
 def test_definitions_aws_accepted(name: str, definition: Any) -> None:
-    assert validate(definition) == [], name
+    assert _errors(validate(definition)) == [], name
 
 
 @pytest.mark.parametrize(("name", "definition", "message"), _rejected_definitions())
@@ -142,6 +147,17 @@ def test_jsonata_only_checked_in_jsonata_states() -> None:
         "States": {"P": {"Type": "Pass", "Result": "{% 1 + %}", "End": True}},
     }
     assert validate(definition) == []
+
+
+def test_warnings_do_not_make_a_definition_invalid() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Result": {"a.$": "$"}, "End": True}},
+    }
+    assert [d.severity for d in validate(definition)] == ["WARNING"]
+    assert (
+        invalid_definition_message(validate(definition)) == "Invalid State Machine Definition: ''"
+    )
 
 
 # --- property: anything in, diagnostics out ------------------------------------------------------

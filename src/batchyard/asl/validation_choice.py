@@ -12,7 +12,7 @@ from typing import Any
 from batchyard.asl import validation_jsonata as jsonata_checks
 from batchyard.asl import validation_messages as msg
 from batchyard.asl.validation_context import JSONATA, JSONPATH, Ctx, is_number, is_timestamp
-from batchyard.asl.validation_paths import check_assign, reference_path_problem
+from batchyard.asl.validation_paths import check_assign, looks_like_path, reference_path_problem
 
 OperandCheck = Callable[[Any], str]
 
@@ -143,6 +143,9 @@ def _comparison(ctx: Ctx, rule: dict[str, Any], where: str) -> None:
         problem = OPERATORS[name](rule[name])
         if problem:
             ctx.schema(problem, f"{where}/{name}")
+        elif not name.endswith("Path") and looks_like_path(rule[name]):
+            # "StringEquals": "$.other" compares with the literal text; AWS warns.
+            ctx.warning(msg.NO_PATH, msg.no_path(), f"{where}/{name}")
 
 
 def _rule_list(ctx: Ctx, rules: Any, where: str, language: str) -> None:

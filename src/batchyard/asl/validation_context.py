@@ -42,6 +42,9 @@ class Ctx:
     def error(self, code: str, message: str, location: str) -> None:
         self.diagnostics.append(Diagnostic("ERROR", code, message, location))
 
+    def warning(self, code: str, message: str, location: str) -> None:
+        self.diagnostics.append(Diagnostic("WARNING", code, message, location))
+
     def schema(self, message: str, location: str) -> None:
         self.error(SCHEMA, message, location)
 

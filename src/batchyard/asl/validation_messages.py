@@ -26,6 +26,11 @@ DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
 INVALID_VARIABLE_NAME = "INVALID_VARIABLE_NAME"
 RESERVED_VARIABLE_NAME = "RESERVED_VARIABLE_NAME"
 
+# Warning codes (AWS documents them; their message texts were not found, see below).
+NO_DOLLAR = "NO_DOLLAR"
+NO_PATH = "NO_PATH"
+PASS_RESULT_IS_STATIC = "PASS_RESULT_IS_STATIC"
+
 STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 
 
@@ -228,3 +233,18 @@ def invalid_variable_name(name: str) -> str:
 def reserved_variable() -> str:
     """quoted in public material."""
     return "Cannot assign to reserved variable '$states'."
+
+
+# Warnings: the texts are the API reference's descriptions of the codes (inferred as messages).
+
+
+def no_dollar() -> str:
+    return "No .$ on a field that appears to be a JSONPath or Intrinsic Function."
+
+
+def no_path() -> str:
+    return "Field value looks like a path, but field name does not end with 'Path'."
+
+
+def pass_result_is_static() -> str:
+    return "Attempt to use a path in the result of a pass state."

@@ -225,6 +225,15 @@ def is_path_or_intrinsic(text: Any) -> bool:
     return is_jsonpath(text) or is_intrinsic_call(text)
 
 
+def looks_like_path(value: Any) -> bool:
+    """A literal that was probably meant to be evaluated (AWS warns: NO_DOLLAR / NO_PATH)."""
+    if not isinstance(value, str):
+        return False
+    if value in ("$", "$$") or value.startswith(("$.", "$$.", "$[")):
+        return is_jsonpath(value)
+    return value.startswith("States.") and is_intrinsic_call(value)
+
+
 def check_payload_template(ctx: Ctx, value: Any, location: str) -> None:
     """Every ``key.$`` in a JSONPath payload template must hold a path or an intrinsic call."""
     if isinstance(value, dict):
@@ -233,6 +242,8 @@ def check_payload_template(ctx: Ctx, value: Any, location: str) -> None:
             if isinstance(key, str) and key.endswith(".$"):
                 if not is_path_or_intrinsic(item):
                     ctx.schema(msg.bad_payload_value(key), where)
+            elif looks_like_path(item):
+                ctx.warning(msg.NO_DOLLAR, msg.no_dollar(), where)
             else:
                 check_payload_template(ctx, item, where)
     elif isinstance(value, list):

@@ -17,7 +17,7 @@ from batchyard.asl.validation_choice import check_choice
 from batchyard.asl.validation_context import JSONATA, JSONPATH, Ctx, is_jsonata, is_timestamp
 from batchyard.asl.validation_fields import FIELD_CHECKS, MAX_SECONDS, integer_in, number_in
 from batchyard.asl.validation_map import check_map
-from batchyard.asl.validation_paths import check_assign, check_payload_template
+from batchyard.asl.validation_paths import check_assign, check_payload_template, looks_like_path
 
 StateCheck = Callable[[Ctx, dict[str, Any], str, str], None]
 
@@ -171,7 +171,34 @@ def _parallel(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> Non
 
 
 def _nothing(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
-    """Pass, Succeed and Fail are fully described by the field tables."""
+    """Succeed is fully described by the field tables."""
+
+
+def _dollar_keys(value: Any, where: str) -> list[str]:
+    """Locations of ``.$`` keys inside a literal (where they are not evaluated)."""
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith(".$"):
+                found.append(f"{where}/{key}")
+            found.extend(_dollar_keys(item, f"{where}/{key}"))
+        return found
+    if isinstance(value, list):
+        return [loc for i, item in enumerate(value) for loc in _dollar_keys(item, f"{where}[{i}]")]
+    return []
+
+
+def _pass(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    # Result is never evaluated: a ".$" key in it stays literal, which AWS warns about.
+    for location in _dollar_keys(state.get("Result"), f"{where}/Result"):
+        ctx.warning(msg.PASS_RESULT_IS_STATIC, msg.pass_result_is_static(), location)
+
+
+def _fail(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
+    if language == JSONPATH:
+        for name in ("Error", "Cause"):
+            if looks_like_path(state.get(name)):
+                ctx.warning(msg.NO_PATH, msg.no_path(), f"{where}/{name}")
 
 
 def _choice(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
@@ -184,9 +211,9 @@ def _map(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
 
 
 TYPE_CHECKS: dict[str, StateCheck] = {
-    "Pass": _nothing,
+    "Pass": _pass,
     "Succeed": _nothing,
-    "Fail": _nothing,
+    "Fail": _fail,
     "Task": _task,
     "Wait": _wait,
     "Choice": _choice,
