@@ -303,3 +303,36 @@ def test_filter_log_events_end_to_end(store: LogStore) -> None:
     assert "nextToken" not in rest
     with pytest.raises(ResourceNotFoundException):
         store.filter_log_events("/nope")
+
+
+def test_acknowledged_events_survive_a_crash(tmp_path: Path) -> None:
+    """A process that dies after put_log_events returned (journal not flushed) loses nothing."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "crash.duckdb"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from batchyard.logs import LogStore
+        store = LogStore({str(path)!r}, clock=lambda: {NOW})
+        store.create_log_group("g")
+        store.create_log_stream("g", "s")
+        store.put_log_events("g", "s", [{{"timestamp": {NOW}, "message": '{{"k": "v"}}'}}])
+        store.flush()
+        store.put_log_events("g", "s", [{{"timestamp": {NOW + 1}, "message": "unflushed"}}])
+        os._exit(0)  # no close(): the second batch is only in the journal
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    with open(f"{path}.journal", "ab") as journal:
+        journal.write(b"\x10\x00\x00\x00\x00\x00\x00\x00torn")  # a crash mid-append
+    with LogStore(path, clock=Clock()) as store:
+        events = store.get_log_events("g", "s", start_from_head=True)["events"]
+        assert [e["message"] for e in events] == ['{"k": "v"}', "unflushed"]
+        assert store.describe_log_streams("g")["logStreams"][0]["lastEventTimestamp"] == NOW + 1
+        store.put_log_events("g", "s", [{"timestamp": NOW + 2, "message": "after"}])
+    with LogStore(path, clock=Clock()) as store:
+        events = store.get_log_events("g", "s", start_from_head=True)["events"]
+        assert [e["message"] for e in events] == ['{"k": "v"}', "unflushed", "after"]

@@ -93,6 +93,7 @@ def run_query(
     parsed = insights.parse(text)
     names = select_groups(store, parsed, log_groups)
     with store.lock:
+        store.flush()
         known = set(store.group_names())
         missing = [n for n in names if n not in known]
         if missing:

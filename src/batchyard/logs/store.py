@@ -34,18 +34,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from batchyard.logs import errors, ingest, reading
-from batchyard.logs.backend import DuckDBTableBackend, EventBackend
+from batchyard.logs.backend import BASE_COLUMNS, DuckDBTableBackend, EventBackend
 from batchyard.logs.errors import (
     InvalidParameterException,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
+from batchyard.logs.journal import SCHEMA as JOURNAL_SCHEMA
+from batchyard.logs.journal import Journal
 
 if TYPE_CHECKING:
     from batchyard.logs.insights import LookupTableInfo
@@ -67,6 +71,7 @@ CREATE TABLE IF NOT EXISTS log_streams (stream_id INTEGER, group_id INTEGER, nam
     creation_time BIGINT, first_ts BIGINT, last_ts BIGINT, last_ingestion BIGINT,
     sequence BIGINT);
 CREATE TABLE IF NOT EXISTS fields (name VARCHAR, col VARCHAR);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value BIGINT);
 CREATE TABLE IF NOT EXISTS lookup_tables (name VARCHAR, table_name VARCHAR, columns VARCHAR[]);
 """
 
@@ -144,6 +149,8 @@ class LogStore:
         account_id: str = "123456789012",
         region: str = "us-east-1",
         clock: Callable[[], int] = _now_ms,
+        flush_rows: int = 250_000,
+        fsync: bool = False,
     ) -> None:
         self.account_id = account_id
         self.region = region
@@ -157,7 +164,15 @@ class LogStore:
         self._columns: dict[str, str] = dict(
             self._con.execute("SELECT name, col FROM fields").fetchall()
         )
+        self._flush_rows = flush_rows
+        self._dirty_groups: set[str] = set()
+        self._dirty_streams: set[tuple[int, str]] = set()
         self._load()
+        journal_path = Path(f"{path}.journal") if path is not None else None
+        self._journal = Journal(None)
+        if journal_path is not None:
+            self._replay(journal_path)
+        self._journal = Journal(journal_path, fsync=fsync)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,8 +183,11 @@ class LogStore:
         for row in self._con.execute("SELECT * FROM log_streams").fetchall():
             stream = _Stream(*row)
             self._streams[(stream.group_id, stream.name)] = stream
-        (top,) = _one(self._con, f"SELECT coalesce(max(seq), 0) FROM {self._backend.relation()}")
-        self._next_seq = int(top) + 1
+        if not self._con.execute("SELECT 1 FROM meta WHERE key = 'flushed_seq'").fetchall():
+            self._con.execute("INSERT INTO meta VALUES ('flushed_seq', 0)")
+        (flushed,) = _one(self._con, "SELECT value FROM meta WHERE key = 'flushed_seq'")
+        self._flushed_seq = int(flushed)
+        self._next_seq = self._flushed_seq + 1
         ids = _one(
             self._con,
             "SELECT coalesce(max(group_id), 0), (SELECT coalesce(max(stream_id), 0) FROM log_streams)"
@@ -177,8 +195,31 @@ class LogStore:
         )
         self._next_group_id, self._next_stream_id = int(ids[0]) + 1, int(ids[1]) + 1
 
+    def _replay(self, path: Path) -> None:
+        """Events acknowledged but not flushed before a crash: shred them now."""
+        for batch in Journal.replay(path, self._flushed_seq):
+            self._journal.append(batch)
+        if not self._journal.rows:
+            return
+        table = self._journal.table()
+        self._next_seq = int(pc.max(table.column("seq")).as_py()) + 1
+        streams = {s.stream_id: s for s in self._streams.values()}
+        groups = {g.group_id: g for g in self._groups.values()}
+        for batch in self._journal.batches:
+            for i in range(batch.num_rows):
+                stream = streams.get(batch.column(2)[i].as_py())
+                group = groups.get(batch.column(1)[i].as_py())
+                if stream is None or group is None:
+                    continue
+                ts, top = batch.column(3)[i].as_py(), batch.column(4)[i].as_py()
+                group.stored_bytes += len(batch.column(5)[i].as_py()) + 26
+                self._touch(group, stream, ts, ts, top)
+        self.flush()
+
     def close(self) -> None:
         with self._lock:
+            self.flush()
+            self._journal.close()
             self._con.close()
 
     def __enter__(self) -> LogStore:
@@ -227,6 +268,7 @@ class LogStore:
             self._groups[name] = group
 
     def delete_log_group(self, name: str) -> None:
+        self.flush()
         with self._transaction() as con:
             group = self._group(name)
             self._backend.delete("group_id = ?", [group.group_id])
@@ -295,6 +337,7 @@ class LogStore:
         """Delete events older than their group's retention; return how many were deleted."""
         now = self._clock() if now_ms is None else now_ms
         deleted = 0
+        self.flush()
         with self._transaction():
             for group in self._groups.values():
                 if group.retention_days is not None:
@@ -330,6 +373,7 @@ class LogStore:
             self._streams[(group.group_id, stream_name)] = stream
 
     def delete_log_stream(self, group_name: str, stream_name: str) -> None:
+        self.flush()
         with self._transaction() as con:
             _, stream = self._stream(group_name, stream_name)
             self._backend.delete("stream_id = ?", [stream.stream_id])
@@ -421,54 +465,95 @@ class LogStore:
             raise InvalidParameterException(errors.NOT_CHRONOLOGICAL)
         elif timestamps[-1] - timestamps[0] > DAY_MS:
             raise InvalidParameterException(errors.SPAN_TOO_LONG)
-        with self._transaction():
+        with self._lock:
             group, stream = self._stream(group_name, stream_name)
             rejected, first, last = _rejections(timestamps, ingestions, group.retention_days)
             if first < last:
-                self._ingest(group, stream, events, timestamps, ingestions, first, last)
+                self._accept(group, stream, events[first:last], timestamps[first:last],
+                             ingestions[first:last])  # fmt: skip
             stream.sequence += 1
-            self._con.execute(
-                "UPDATE log_streams SET first_ts = ?, last_ts = ?, last_ingestion = ?, sequence = ?"
-                " WHERE stream_id = ?",
-                [stream.first_ts, stream.last_ts, stream.last_ingestion, stream.sequence,
-                 stream.stream_id],
-            )  # fmt: skip
-        result: dict[str, Any] = {"nextSequenceToken": _sequence_token(stream)}
+            result: dict[str, Any] = {"nextSequenceToken": _sequence_token(stream)}
+            if self._journal.rows >= self._flush_rows:
+                self.flush()
         if rejected:
             result["rejectedLogEventsInfo"] = rejected
         return result
 
-    def _ingest(
+    def _accept(
         self,
         group: _Group,
         stream: _Stream,
         events: Sequence[dict[str, Any]],
         timestamps: list[int],
         ingestions: list[int],
-        first: int,
-        last: int,
     ) -> None:
-        con = self._con
-        messages = [str(e["message"]) for e in events[first:last]]
+        """Journal accepted events (durable on return) and update the stream's statistics."""
+        messages = [str(e["message"]) for e in events]
         count = len(messages)
         seq = self._next_seq
-        batch = pa.table(
-            {
-                "seq": pa.array(range(seq, seq + count), pa.int64()),
-                "ts": pa.array(timestamps[first:last], pa.int64()),
-                "ingestion": pa.array(ingestions[first:last], pa.int64()),
-                "message": pa.array(messages, pa.string()),
-            }
-        )
-        con.register("_batch", batch)
-        try:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE stage AS SELECT *, CASE WHEN is_json THEN message"
-                " ELSE '{}' END AS doc FROM (SELECT *, starts_with(ltrim(message), '{')"
-                " AND json_valid(message) AS is_json FROM _batch)"
+        self._journal.append(
+            pa.record_batch(
+                [
+                    pa.array(range(seq, seq + count), pa.int64()),
+                    pa.array([group.group_id] * count, pa.int32()),
+                    pa.array([stream.stream_id] * count, pa.int32()),
+                    pa.array(timestamps, pa.int64()),
+                    pa.array(ingestions, pa.int64()),
+                    pa.array(messages, pa.string()),
+                ],
+                schema=JOURNAL_SCHEMA,
             )
-        finally:
-            con.unregister("_batch")
+        )
+        self._next_seq += count
+        group.stored_bytes += sum(map(len, messages)) + 26 * count
+        self._touch(group, stream, min(timestamps), max(timestamps), max(ingestions))
+
+    def _touch(self, group: _Group, stream: _Stream, low: int, high: int, top: int) -> None:
+        stream.first_ts = low if stream.first_ts is None else min(stream.first_ts, low)
+        stream.last_ts = high if stream.last_ts is None else max(stream.last_ts, high)
+        stream.last_ingestion = (
+            top if stream.last_ingestion is None else max(stream.last_ingestion, top)
+        )
+        self._dirty_groups.add(group.name)
+        self._dirty_streams.add((stream.group_id, stream.name))
+
+    def flush(self) -> None:
+        """Move journaled events into DuckDB, JSON-shredded, in one transaction."""
+        with self._lock:
+            if not self._journal.rows:
+                return
+            with self._transaction() as con:
+                table = self._journal.table()
+                con.register("_batch", table)
+                try:
+                    self._shred_into_backend(con)
+                finally:
+                    con.unregister("_batch")
+                top = int(pc.max(table.column("seq")).as_py())
+                con.execute("UPDATE meta SET value = ? WHERE key = 'flushed_seq'", [top])
+                for name in self._dirty_groups & set(self._groups):
+                    g = self._groups[name]
+                    con.execute(
+                        "UPDATE log_groups SET stored_bytes = ? WHERE group_id = ?",
+                        [g.stored_bytes, g.group_id],
+                    )
+                for key in self._dirty_streams & set(self._streams):
+                    st = self._streams[key]
+                    con.execute(
+                        "UPDATE log_streams SET first_ts = ?, last_ts = ?, last_ingestion = ?,"
+                        " sequence = ? WHERE stream_id = ?",
+                        [st.first_ts, st.last_ts, st.last_ingestion, st.sequence, st.stream_id],
+                    )
+            self._dirty_groups.clear()
+            self._dirty_streams.clear()
+            self._journal.clear()
+
+    def _shred_into_backend(self, con: Any) -> None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stage AS SELECT *, CASE WHEN is_json THEN message"
+            " ELSE '{}' END AS doc FROM (SELECT *, starts_with(ltrim(message), '{')"
+            " AND json_valid(message) AS is_json FROM _batch)"
+        )
         leaves = ingest.discover(con, "stage", "is_json")
         new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
         if new:
@@ -479,14 +564,11 @@ class LogStore:
             con.executemany("INSERT INTO fields VALUES (?, ?)", [list(kv) for kv in added.items()])
             self._columns.update(added)
         extracted = list(ingest.extraction_columns(leaves, self._columns))
-        columns = [
-            *("seq", "group_id", "stream_id", "ts", "ingestion", "bytes", "message"),
-            *(c for c, _ in extracted),
-        ]
+        columns = [*BASE_COLUMNS, *(c for c, _ in extracted)]
         selects = [
-            f"seq, {group.group_id}, {stream.stream_id}, ts, ingestion, strlen(message), message"
+            "seq, group_id, stream_id, ts, ingestion, strlen(message), message",
+            *(expr for _, expr in extracted),
         ]
-        selects += [expr for _, expr in extracted]
         inner = "stage"
         if leaves:
             inner = (
@@ -494,20 +576,7 @@ class LogStore:
                 " FROM stage)"
             )
         self._backend.append(columns, f"SELECT {', '.join(selects)} FROM {inner}")
-        self._next_seq += count
-        size = sum(len(m) for m in messages) + 26 * count
-        group.stored_bytes += size
-        con.execute(
-            "UPDATE log_groups SET stored_bytes = ? WHERE group_id = ?",
-            [group.stored_bytes, group.group_id],
-        )
-        low, high = min(timestamps[first:last]), max(timestamps[first:last])
-        stream.first_ts = low if stream.first_ts is None else min(stream.first_ts, low)
-        stream.last_ts = high if stream.last_ts is None else max(stream.last_ts, high)
-        top = max(ingestions[first:last])
-        stream.last_ingestion = (
-            top if stream.last_ingestion is None else max(stream.last_ingestion, top)
-        )
+        con.execute("DROP TABLE stage")
 
     # ------------------------------------------------------------------ reading
 
@@ -523,6 +592,7 @@ class LogStore:
     ) -> dict[str, Any]:
         size = _check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
         with self._lock:
+            self.flush()
             _, stream = self._stream(group_name, stream_name)
             return reading.get_log_events(
                 self._con,
@@ -553,6 +623,7 @@ class LogStore:
             )
         names = [groups] if isinstance(groups, str) else list(groups)
         with self._lock:
+            self.flush()
             ids = [self._group(n).group_id for n in names]
             stream_ids: list[int] | None = None
             if stream_names is not None or stream_name_prefix is not None:
@@ -601,6 +672,7 @@ class LogStore:
         except ValueError as exc:
             raise InvalidParameterException("The specified log record pointer is invalid.") from exc
         with self._lock:
+            self.flush()
             columns = self._columns
             names = ", ".join(f'"{c}"' for c in columns.values())
             row = self._con.execute(
@@ -627,7 +699,8 @@ class LogStore:
 
     @property
     def connection(self) -> Any:
-        """The DuckDB connection (hold ``lock`` while using it)."""
+        """The DuckDB connection, every accepted event flushed into it (hold ``lock``)."""
+        self.flush()
         return self._con
 
     @property
@@ -639,8 +712,9 @@ class LogStore:
         return self._backend.relation()
 
     def field_columns(self) -> dict[str, str]:
-        """Discovered field name -> physical column, a copy."""
+        """Discovered field name -> physical column, a copy (after flushing the journal)."""
         with self._lock:
+            self.flush()
             return dict(self._columns)
 
     def group_ids(self, names: Sequence[str]) -> dict[str, int]:
