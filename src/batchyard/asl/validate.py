@@ -60,7 +60,7 @@ def validate(definition: Any, *, machine_type: str = "STANDARD") -> list[Diagnos
     except RecursionError:
         # Only a pathologically nested dict handed in directly gets here (JSON text that deep
         # is refused by the parser); say so instead of crashing the caller.
-        return [Diagnostic("ERROR", msg.SCHEMA, "Definition is nested too deeply", "")]
+        return [Diagnostic("ERROR", msg.TOO_DEEPLY_NESTED, "Definition is nested too deeply", "")]
     if not ctx.has_schema_errors():
         for scope in ctx.scopes:
             _graph(ctx, scope)

@@ -78,6 +78,8 @@ OPERATORS = _operator_table()
 COMBINATORS = ("And", "Or", "Not")
 _JSONPATH_RULE_FIELDS = frozenset({"Variable", *COMBINATORS, *OPERATORS})
 _JSONATA_RULE_FIELDS = frozenset({"Condition", "Output"})
+# A rule is exactly one of these (Condition in JSONata, the others in JSONPath).
+_SELECTORS = ("And", "Or", "Not", "Variable", "Condition")
 _NESTED_FIELDS = frozenset({"Comment", "Condition", *_JSONPATH_RULE_FIELDS})
 _TOP_FIELDS = _NESTED_FIELDS | {"Next", "Output", "Assign"}
 
@@ -118,7 +120,7 @@ def _rule(ctx: Ctx, rule: Any, where: str, language: str, *, top: bool) -> None:
     if language == JSONATA:
         _jsonata_rule(ctx, rule, where, top)
         return
-    selectors = [name for name in ("And", "Or", "Not", "Variable") if name in rule]
+    selectors = [name for name in _SELECTORS if name in rule]
     if len(selectors) != 1:
         ctx.schema(msg.choice_rule_selector(), where)
     if "Variable" in rule:
@@ -159,7 +161,7 @@ def _rule_list(ctx: Ctx, rules: Any, where: str, language: str) -> None:
 
 
 def _jsonata_rule(ctx: Ctx, rule: dict[str, Any], where: str, top: bool) -> None:
-    if "Condition" not in rule:
+    if not any(name in rule for name in _SELECTORS):
         ctx.schema(msg.required(["Condition"]), where)
     else:
         condition = rule["Condition"]
