@@ -16,6 +16,13 @@ PROCESSOR_CONFIG_FIELDS = frozenset({"Mode", "ExecutionType"})
 MODES = ("INLINE", "DISTRIBUTED")
 EXECUTION_TYPES = ("STANDARD", "EXPRESS")
 MAX_LABEL = 40
+# Characters a Map Run label cannot hold (it becomes part of the Map Run's ARN).
+_LABEL_FORBIDDEN = frozenset(' ?*<>{}[]:;,\\|^~$#%&`"')
+
+
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
 
 # Field tables of the distributed-map objects; payload fields get the ``.$`` check in JSONPath.
 READER_FIELDS = frozenset({"Resource", "Parameters", "Arguments", "ReaderConfig"})
@@ -108,6 +115,8 @@ def _label(ctx: Ctx, label: Any, where: str) -> None:
         return
     if len(label) > MAX_LABEL:
         ctx.error(msg.INVALID_LABEL_NAME, msg.label_too_long(), where)
+    elif not label or any(char in _LABEL_FORBIDDEN or _is_control(char) for char in label):
+        ctx.error(msg.INVALID_LABEL_NAME, msg.label_invalid(), where)
     elif label in ctx.labels:
         ctx.error(msg.DUPLICATE_LABEL_NAME, msg.duplicate_label(label), where)
     ctx.labels.add(label)

@@ -222,6 +222,11 @@ def label_too_long() -> str:
     return "Invalid Label name: Label exceeds the 40-character limit allowed by the service"
 
 
+def label_invalid() -> str:
+    """inferred (empty label, or a character a Map Run ARN cannot hold)."""
+    return "Invalid Label name: Label contains invalid characters"
+
+
 def duplicate_label(label: str) -> str:
     """quoted in public material."""
     return f"Duplicate Label name: {label}"
