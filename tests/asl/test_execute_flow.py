@@ -108,8 +108,7 @@ def test_pass_data_flow(state: dict[str, Any], given: Any, expected: Any) -> Non
             {"a": 1},
             "States.Runtime",
             "An error occurred while executing the state 'S' (entered at the event id #2). "
-            "The JSONPath '$.missing' specified for the field 'InputPath' could not be found "
-            "in the input '{\"a\":1}'",
+            "Invalid path '$.missing' : No results for path: $['missing']",
         ),
         (
             {"Type": "Pass", "Parameters": {"x.$": "$.nope"}},

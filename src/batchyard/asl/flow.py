@@ -59,6 +59,8 @@ def path_not_found(thread: Thread, path: str, field: str, data: Any) -> StatesEr
     )
 
 
+_JAYWAY_FIELDS = frozenset({"InputPath", "OutputPath", "ItemsPath"})
+
 # --- JSONPath --------------------------------------------------------------------------------
 
 
@@ -73,6 +75,10 @@ def select(
     try:
         return get_path(path, data, context=ctx, variables=thread.scope())
     except PathNotFound as exc:
+        if field in _JAYWAY_FIELDS:
+            # AWS quotes Jayway JsonPath's own exception for these fields.
+            detail = f"Invalid path '{exc.path}' : {exc.message}"
+            raise state_error(thread, "States.Runtime", detail) from None
         raise path_not_found(thread, exc.path, field, data) from None
 
 
