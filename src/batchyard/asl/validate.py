@@ -21,7 +21,6 @@ puts them in its ``InvalidDefinition`` error.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from batchyard.asl import validation_messages as msg
 from batchyard.asl.diagnostics import Diagnostic
 from batchyard.asl.validation_context import JSONATA, JSONPATH, Ctx
 from batchyard.asl.validation_fields import STATE_FIELDS, TRANSITION_TYPES, check_fields, integer_in
+from batchyard.asl.validation_json import parse as parse_json
 from batchyard.asl.validation_states import TYPE_CHECKS, check_data_flow
 
 TOP_FIELDS = frozenset(
@@ -47,7 +47,7 @@ def validate(definition: Any, *, machine_type: str = "STANDARD") -> list[Diagnos
     refuse activities and the ``.sync`` / ``.waitForTaskToken`` integration patterns.
     """
     if isinstance(definition, str):
-        parsed = _parse(definition)
+        parsed = parse_json(definition)
         if isinstance(parsed, Diagnostic):
             return [parsed]
         definition = parsed
@@ -84,59 +84,6 @@ def invalid_definition_message(diagnostics: list[Diagnostic]) -> str:
             text += f" at {location}"
         parts.append(text)
     return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"
-
-
-# --- JSON text -------------------------------------------------------------------------------
-
-
-class _Object(dict[str, Any]):
-    """A JSON object that remembers keys given twice (two states of the same name)."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _object_hook(pairs: list[tuple[str, Any]]) -> _Object:
-    result = _Object()
-    seen: list[str] = []
-    for key, value in pairs:
-        if key in result:
-            seen.append(key)
-        result[key] = value
-    result.duplicates = tuple(seen)
-    return result
-
-
-def _parse(text: str) -> Any:
-    """The parsed definition, or the diagnostic AWS gives for text that is not a JSON object."""
-    if not text.strip():
-        return Diagnostic("ERROR", msg.SCHEMA, msg.not_json_object())
-    try:
-        return json.loads(text, object_pairs_hook=_object_hook)
-    except json.JSONDecodeError as error:
-        return _json_error(text, error)
-    except (ValueError, RecursionError) as error:  # e.g. nesting too deep for the parser
-        return Diagnostic("ERROR", msg.INVALID_JSON, str(error), "")
-
-
-def _json_error(text: str, error: json.JSONDecodeError) -> Diagnostic:
-    """AWS parses with Jackson; its messages name the bad token and a ``[Source: ...]`` location."""
-    token_end = error.pos
-    while token_end < len(text) and (text[token_end].isalnum() or text[token_end] in "_$"):
-        token_end += 1
-    token = text[error.pos : token_end]
-    line = text.count("\n", 0, max(token_end, error.pos)) + 1
-    column = max(token_end, error.pos) - (text.rfind("\n", 0, max(token_end, error.pos)) + 1) + 1
-    excerpt = text if len(text) <= 500 else text[:500]
-    truncated = "" if len(text) <= 500 else f"[truncated {len(text) - 500} chars]"
-    source = f'[Source: (String)"{excerpt}"{truncated}; line: {line}, column: {column}]'
-    if token and token[0].isalpha():
-        reason = (
-            f"Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object "
-            "or token 'null', 'true' or 'false')"
-        )
-    else:
-        reason = error.msg  # inferred: Jackson's wording for other syntax errors is not mirrored
-    return Diagnostic("ERROR", msg.INVALID_JSON, f"{reason}\n at {source}", source)
 
 
 # --- scopes and states -------------------------------------------------------------------------
