@@ -180,7 +180,9 @@ def record(event: Event) -> Rec:
         except ValueError:
             body = None
         if isinstance(body, dict):
-            _flatten("", body, rec)
+            # A top-level key starting with "@" is shown with one more "@" ("@@requestId"), so
+            # it cannot shadow a system field (Discovered fields page).
+            _flatten("", {(f"@{k}" if k.startswith("@") else k): v for k, v in body.items()}, rec)
     return rec
 
 
