@@ -32,7 +32,7 @@ from . import ast
 from .errors import MalformedQueryException
 from .expressions import ExprCompiler, Scope
 from .natural import order_terms
-from .regex import can_match_empty, glob_to_regex, translate
+from .regex import can_match_empty, glob_to_regex, groups_never_empty, translate
 from .tokens import position
 from .values import NULL, Kind, Sql, as_bool, as_str, ident, json_text, literal
 
@@ -272,6 +272,21 @@ class Generator:
         flags = ""
         if pattern.startswith("(?s)"):
             flags, pattern = "(?s)", pattern[4:]
+        if groups_never_empty(flags + pattern):
+            # An empty capture can only mean "no match": extract directly, as one would by hand.
+            if len(cmd.names) == 1:
+                values = [f"nullif(regexp_extract({source}, {literal(flags + pattern)}, 1), '')"]
+                self.add_stage(Stage(select=f"*, {values[0]} AS {self.fresh()}", matched=True))
+                self.scope.columns[cmd.names[0]] = Sql(f"{PREFIX}v{self.counter}", Kind.STR)
+                return
+            match = self.fresh()
+            names = [f"g{i}" for i in range(len(cmd.names))]
+            extract = f"regexp_extract({source}, {literal(flags + pattern)}, {names!r})"
+            self.add_stage(Stage(select=f"*, {extract} AS {match}", matched=True))
+            self._bind_groups(
+                cmd.names, [f"nullif({match}.g{i}, '')" for i in range(len(cmd.names))]
+            )
+            return
         guarded = can_match_empty(pattern)
         match = self.fresh()
         names = ["m", *(f"g{i}" for i in range(len(cmd.names)))]
@@ -281,12 +296,16 @@ class Generator:
                 f"CASE WHEN regexp_matches({source}, {literal(flags + pattern)}) THEN {extract} END"
             )
         self.add_stage(Stage(select=f"*, {extract} AS {match}", matched=True))
+        self._bind_groups(
+            cmd.names,
+            [f"{match}.g{i}" if guarded else f"CASE WHEN {match}.m <> '' THEN {match}.g{i} END"
+             for i in range(len(cmd.names))],
+        )  # fmt: skip
+
+    def _bind_groups(self, names: tuple[str, ...], values: list[str]) -> None:
         select = []
-        for i, name in enumerate(cmd.names):
+        for name, value in zip(names, values, strict=True):
             column = self.fresh()
-            value = (
-                f"{match}.g{i}" if guarded else f"CASE WHEN {match}.m <> '' THEN {match}.g{i} END"
-            )
             select.append(f"{value} AS {column}")
             self.scope.columns[name] = Sql(column, Kind.STR)
         self.add_stage(Stage(select="*, " + ", ".join(select), matched=True))

@@ -99,7 +99,28 @@ class Parser:
             expect_command = False
         if expect_command and query.source is None:
             raise self.error("a command (fields, filter, stats, sort, limit, parse, ...)")
+        self.check_pipeline(query)
         return query
+
+    def check_pipeline(self, query: ast.Query) -> None:
+        """Rules of the command sequence: at most two ``stats`` (the second aggregates the
+        first's rows), and only ``limit`` may follow ``dedup``."""
+        stats = 0
+        after_dedup = False
+        for cmd in query.commands:
+            if after_dedup and not isinstance(cmd, ast.Limit):
+                raise self.command_error(cmd, "only 'limit' may follow 'dedup'")
+            if isinstance(cmd, ast.Stats):
+                stats += 1
+                if stats > 2:
+                    raise self.command_error(
+                        cmd, "a query may contain at most two 'stats' commands"
+                    )
+            after_dedup = after_dedup or isinstance(cmd, ast.Dedup)
+
+    def command_error(self, cmd: ast.Command, reason: str) -> MalformedQueryException:
+        line, col = position(self.text, cmd.start)
+        return MalformedQueryException(reason, line=line, column=col, text=cmd.keyword)
 
     # -- expressions ------------------------------------------------------------------------
     def projection_list(self, *, allow_alias: bool = True) -> tuple[ast.Projection, ...]:

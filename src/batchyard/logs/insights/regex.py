@@ -109,6 +109,39 @@ def glob_to_regex(glob: str) -> str:
     return "".join(out)
 
 
+def groups_never_empty(pattern: str) -> bool:
+    """Whether every capture group of ``pattern`` captures at least one character when it takes
+    part in a match — then an empty extract means "no match" and needs no separate test."""
+    try:
+        parsed = _sre_parser.parse(pattern)
+    except Exception:  # defensive: assume the worst
+        return False
+    found: dict[int, int] = {}
+
+    def walk(items: Any) -> None:
+        for op, av in items:
+            name = str(op)
+            if name == "SUBPATTERN":
+                group, _, _, sub = av
+                if group is not None:
+                    found[group] = sub.getwidth()[0]
+                walk(sub)
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                walk(av[2])
+            elif name == "BRANCH":
+                for branch in av[1]:
+                    walk(branch)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                walk(av[1])
+
+    walk(parsed)
+    return (
+        bool(found)
+        and all(width > 0 for width in found.values())
+        and len(found) == parsed.state.groups - 1
+    )
+
+
 def can_match_empty(pattern: str) -> bool:
     """Whether some match of ``pattern`` may be the empty string (then a match is not detectable
     from the whole-match text alone)."""
