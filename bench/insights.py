@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from batchyard.logs import LogStore  # noqa: E402
+from batchyard.logs import LogStore
 
 T0 = 1_790_000_000_000  # 2026-09-21, epoch ms
 STEP_MS = 30  # one event every 30 ms: 10M events span ~3.5 days
@@ -86,7 +86,10 @@ def event(index: int) -> tuple[int, str]:
     else:
         output = json.dumps(
             json.dumps(
-                {"commands": ["bundle", "exec", f"rake nightly:job_{job}"], "ExitCode": execution % 3}
+                {
+                    "commands": ["bundle", "exec", f"rake nightly:job_{job}"],
+                    "ExitCode": execution % 3,
+                }
             )
         )
         details = f'{{"output":{output},"outputDetails":{{"truncated":false}}}}'
@@ -124,12 +127,13 @@ HAND = {
                     FROM flat WHERE contains(output, 'commands'))
               GROUP BY commands, execution_arn)
         ORDER BY minutes DESC LIMIT 10000""",
-    "bin(5m)": "SELECT (ts // 300000) * 300000 AS b, count(*) FROM flat GROUP BY b LIMIT 10000",
+    "bin(5m)": "SELECT (ts // 300000) * 300000 AS b, count(*) FROM flat GROUP BY b ORDER BY b"
+    " LIMIT 10000",
     "filter|parse|stats": r"""
         SELECT job, count(*) AS runs
         FROM (SELECT nullif(regexp_extract(output, 'rake nightly:([a-z_0-9]+)', 1), '') AS job
               FROM flat WHERE contains(output, 'rake'))
-        GROUP BY job LIMIT 10000""",
+        GROUP BY job ORDER BY job LIMIT 10000""",
 }
 
 
@@ -218,9 +222,13 @@ def main() -> None:
         for number, batch in enumerate(batches(args.events)):
             stream = f"states/nightly/{number % STREAMS}"
             seconds, _ = timed(
-                lambda b=batch, s=stream: store.put_log_events("/aws/vendedlogs/states/nightly", s, b)
+                lambda b=batch, s=stream: store.put_log_events(
+                    "/aws/vendedlogs/states/nightly", s, b
+                )
             )
             ingest_seconds += seconds
+        seconds, _ = timed(store.flush)  # the last journaled events, shredded
+        ingest_seconds += seconds
         rate = args.events / ingest_seconds
         con = store.connection
         con.execute(FLAT)

@@ -1,10 +1,9 @@
 """Ingestion: JSON shredding of a batch of log events, done in bulk inside DuckDB.
 
-A batch is first loaded into a staging table (``stage``: ``seq, ts, ingestion, message``)
-through Arrow, so no event is touched one by one in Python. Then:
+A batch arrives as an Arrow table (the journal's, see ``journal.py``) that DuckDB scans in
+place, so no event is touched one by one in Python. Then:
 
-1. *Discovery* -- ``SELECT DISTINCT json_structure(doc)`` over the JSON-object messages
-   gives the few distinct shapes of the batch. Each shape is walked in Python (cheap: a batch
+1. *Discovery* -- ``SELECT DISTINCT json_structure(message)`` over the batch gives the few distinct shapes of the batch. Each shape is walked in Python (cheap: a batch
    has a handful of shapes) into leaf fields, named the way Logs Insights names discovered
    fields: nested keys joined with dots (``details.output``), array elements by index
    (``tags.0``), and a top-level key starting with ``@`` gets one more ``@`` so that it never
@@ -92,12 +91,11 @@ def walk_shape(
     return out
 
 
-def discover(con: Connection, stage: str, message_filter: str) -> list[Leaf]:
-    """Discover the leaf fields of the JSON-object messages in ``stage`` (distinct, ordered)."""
-    rows = con.execute(
-        f"SELECT DISTINCT json_structure(doc) FROM {stage} WHERE {message_filter}"
-    ).fetchall()
-    shapes = [json.loads(row[0]) for row in rows]
+def discover(con: Connection, batch: str) -> list[Leaf]:
+    """Discover the leaf fields of the JSON-object messages in ``batch`` (distinct, ordered)."""
+    rows = con.execute(f"SELECT DISTINCT try(json_structure(message)) FROM {batch}").fetchall()
+    # Only JSON objects are discovered; other messages (text, arrays, scalars) have no fields.
+    shapes = [shape for (text,) in rows if text and isinstance(shape := json.loads(text), dict)]
     lengths: dict[str, int] = {}
     while True:
         missing: set[str] = set()
@@ -106,9 +104,9 @@ def discover(con: Connection, stage: str, message_filter: str) -> list[Leaf]:
             break
         pointers = sorted(missing)
         selects = ", ".join(
-            f"coalesce(max(json_array_length(doc, {sql_string(p)})), 0)" for p in pointers
+            f"coalesce(max(try(json_array_length(message, {sql_string(p)}))), 0)" for p in pointers
         )
-        (found,) = con.execute(f"SELECT [{selects}] FROM {stage} WHERE {message_filter}").fetchone()
+        (found,) = con.execute(f"SELECT [{selects}] FROM {batch}").fetchone()
         lengths.update(zip(pointers, (int(n) for n in found), strict=True))
     return list(dict.fromkeys(leaf for shape_leaves in leaves for leaf in shape_leaves))
 
@@ -128,7 +126,7 @@ def conflicting(leaves: Iterable[Leaf]) -> set[str]:
 def extraction_columns(leaves: list[Leaf], columns: dict[str, str]) -> Iterator[tuple[str, str]]:
     """``(physical column, SQL expression)`` pairs reading each leaf from ``_l`` / ``message``.
 
-    Expects a sub-select that provides ``_l = json_extract_string(doc, [pointers])`` in the
+    Expects a sub-select that provides ``_l = json_extract_string(message, [pointers])`` in the
     order of ``leaves``. Two pointers that flatten to the same name (``{"a.b":1,"a":{"b":2}}``)
     share one column, the later one winning where both exist.
     """
@@ -138,7 +136,7 @@ def extraction_columns(leaves: list[Leaf], columns: dict[str, str]) -> Iterator[
         expression = f"_l[{index}]"
         if leaf.pointer in clash:
             expression = (
-                f"CASE WHEN json_type(doc, {sql_string(leaf.pointer)}) "
+                f"CASE WHEN try(json_type(message, {sql_string(leaf.pointer)})) "
                 f"NOT IN ('OBJECT', 'ARRAY') THEN {expression} END"
             )
         by_column.setdefault(columns[leaf.name], []).append(expression)

@@ -51,7 +51,8 @@ class Journal:
             with pa.ipc.new_stream(sink, SCHEMA) as writer:
                 writer.write_batch(batch)
             data = sink.getvalue()
-            self._file.write(_FRAME.pack(data.size) + data.to_pybytes())
+            self._file.write(_FRAME.pack(data.size))
+            self._file.write(memoryview(data))
             self._file.flush()
             if self.fsync:
                 os.fsync(self._file.fileno())

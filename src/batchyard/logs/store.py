@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -451,13 +452,16 @@ class LogStore:
                 "[]", "logEvents", "Member must have length greater than or equal to 1"
             )
         now = self._clock()
-        timestamps = [int(e["timestamp"]) for e in events]
-        ingestions = [int(e.get("ingestionTime", now)) for e in events]
-        if all("ingestionTime" in e for e in events):
+        timestamps = list(map(itemgetter("timestamp"), events))
+        imported = all("ingestionTime" in e for e in events)
+        ingestions = (
+            list(map(itemgetter("ingestionTime"), events)) if imported else [now] * len(events)
+        )
+        if imported:
             # An import of logs recorded elsewhere: AWS's real-time shipping rules (order,
             # 24-hour span) do not apply; the events are stored in timestamp order.
-            order = sorted(range(len(events)), key=timestamps.__getitem__)
-            if any(b < a for a, b in itertools.pairwise(order)):
+            if any(b < a for a, b in itertools.pairwise(timestamps)):
+                order = sorted(range(len(events)), key=timestamps.__getitem__)
                 events = [events[i] for i in order]
                 timestamps = [timestamps[i] for i in order]
                 ingestions = [ingestions[i] for i in order]
@@ -488,7 +492,7 @@ class LogStore:
         ingestions: list[int],
     ) -> None:
         """Journal accepted events (durable on return) and update the stream's statistics."""
-        messages = [str(e["message"]) for e in events]
+        messages = list(map(itemgetter("message"), events))
         count = len(messages)
         seq = self._next_seq
         self._journal.append(
@@ -549,12 +553,9 @@ class LogStore:
             self._journal.clear()
 
     def _shred_into_backend(self, con: Any) -> None:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE stage AS SELECT *, CASE WHEN is_json THEN message"
-            " ELSE '{}' END AS doc FROM (SELECT *, starts_with(ltrim(message), '{')"
-            " AND json_valid(message) AS is_json FROM _batch)"
-        )
-        leaves = ingest.discover(con, "stage", "is_json")
+        # Discovery and extraction read the Arrow batch in place (no staging copy); ``try``
+        # turns a message that is not JSON into NULL instead of an error.
+        leaves = ingest.discover(con, "_batch")
         new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
         if new:
             added = {
@@ -569,14 +570,13 @@ class LogStore:
             "seq, group_id, stream_id, ts, ingestion, strlen(message), message",
             *(expr for _, expr in extracted),
         ]
-        inner = "stage"
+        inner = "_batch"
         if leaves:
             inner = (
-                f"(SELECT *, json_extract_string(doc, {ingest.pointer_list(leaves)}) AS _l"
-                " FROM stage)"
+                f"(SELECT *, try(json_extract_string(message, {ingest.pointer_list(leaves)}))"
+                " AS _l FROM _batch)"
             )
         self._backend.append(columns, f"SELECT {', '.join(selects)} FROM {inner}")
-        con.execute("DROP TABLE stage")
 
     # ------------------------------------------------------------------ reading
 
