@@ -23,7 +23,8 @@ Semantics where the AWS documentation is silent follow the decisions of GitHub i
 pattern may match anywhere, events that do not match keep flowing without the new fields; ``pct``
 is nearest-rank, ``stddev`` the sample deviation, ``min``/``max`` numeric over numeric values;
 ``/`` is float division; timestamp arithmetic is in milliseconds, bins align to the epoch (UTC);
-strings sort in the natural order of the Sort page (digits-only values after all others).
+strings sort in the natural order of the Sort page (digits-only values after all others, the
+rest compared chunk by chunk).
 """
 
 from __future__ import annotations
@@ -226,17 +227,29 @@ def present(value: Any) -> str:
 
 
 def natural_key(value: Any) -> tuple[Any, ...]:
-    """Sort key of the Sort page: values of digits only after all others, numerically; other
-    values split into digit runs (by length, then value) and other characters (by code point)."""
+    """Sort key of the Sort page's "updated natural sorting".
+
+    Values of digits only come after all others and compare numerically. Other values are cut
+    into chunks of consecutive digits and of consecutive non-digits, compared chunk by chunk:
+    two digit chunks by length, then value; otherwise the chunks' texts by Unicode order, so a
+    non-digit chunk that is a prefix of the other comes first ("Jul 10" before "Jul  1": the
+    chunk "Jul " sorts before "Jul  "), and a digit chunk meets a non-digit one by its first
+    character ("2345 is compared with @ in the unicode order").
+    """
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if isinstance(value, str) and value.isdigit():
         number = int(value)
     if number is not None:
         return (1, number)
-    parts: list[tuple[int, int, int]] = []
-    for run in re.findall(r"\d+|\D", str(value)):
-        parts.append((ord("0"), len(run), int(run)) if run.isdigit() else (ord(run), 0, 0))
-    return (0, tuple(parts))
+    chunks: list[tuple[int, int, int, str]] = []
+    for chunk in re.findall(r"\d+|\D+", str(value)):
+        if chunk.isdigit():
+            chunks.append((ord("0"), len(chunk), int(chunk), ""))
+        else:
+            # No non-digit character lies between "0" and "9", so the first element alone
+            # decides between a digit chunk and a non-digit chunk.
+            chunks.append((ord(chunk[0]), 0, 0, chunk))
+    return (0, tuple(chunks))
 
 
 def rows(recs: Iterable[Rec], columns: Sequence[str]) -> list[dict[str, str]]:

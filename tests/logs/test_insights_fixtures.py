@@ -246,3 +246,6 @@ def test_oracle_natural_order_matches_the_documented_example() -> None:
     ]
     shuffled = sorted(documented, key=lambda s: (len(s) * 7919 + sum(map(ord, s))) % 13)
     assert sorted(shuffled, key=oracle.natural_key) == documented
+    # Chunks compare whole: "Jul " (a prefix of "Jul  ") sorts first, whatever follows it.
+    syslog = ["Jul 2 b", "Jul 10 c", "Jul  1 a"]
+    assert sorted(reversed(syslog), key=oracle.natural_key) == syslog
