@@ -236,11 +236,11 @@ def natural_key(value: Any) -> tuple[Any, ...]:
     chunk "Jul " sorts before "Jul  "), and a digit chunk meets a non-digit one by its first
     character ("2345 is compared with @ in the unicode order").
     """
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (1, value, "")
     if isinstance(value, str) and value.isdigit():
-        number = int(value)
-    if number is not None:
-        return (1, number)
+        # Equal values keep the page's example order "0, 01, 1": the text breaks the tie.
+        return (1, int(value), value)
     chunks: list[tuple[int, int, int, str]] = []
     for chunk in re.findall(r"\d+|\D+", str(value)):
         if chunk.isdigit():

@@ -243,6 +243,10 @@ def test_oracle_natural_order_matches_the_documented_example() -> None:
         "A9876fghj",
         "a12345hfh",
         "0",
+        "01",
+        "1",
+        "2",
+        "3",
     ]
     shuffled = sorted(documented, key=lambda s: (len(s) * 7919 + sum(map(ord, s))) % 13)
     assert sorted(shuffled, key=oracle.natural_key) == documented
