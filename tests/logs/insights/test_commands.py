@@ -210,3 +210,11 @@ def test_matched_ignores_limit_dedup_and_post_stats_filters() -> None:
     events = Events([{"k": k} for k in "aabbc"])
     assert events.matched("filter k != 'c' | dedup k | limit 1") == 4
     assert events.matched("stats count(*) as n by k | filter n > 1") == 5
+
+
+def test_unaliased_stats_columns_can_be_referenced_by_their_text() -> None:
+    events = Events([{"k": k} for k in "abbccc"])
+    rows = events.query(
+        "stats count(*) by k | sort count(*) desc | fields k, count(*) * 2 as twice"
+    )
+    assert rows == [{"k": "c", "twice": "6"}, {"k": "b", "twice": "4"}, {"k": "a", "twice": "2"}]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .ast import Query, SourceSpec
+from .decisions import DECISIONS
 from .errors import MalformedQueryException, UnsupportedQueryError
 from .generator import DEFAULT_LIMIT, CompiledQuery, Generator, LookupTableInfo, OutputColumn
 from .parser import parse
@@ -26,6 +27,7 @@ from .render import render_rows
 from .values import Kind
 
 __all__ = [
+    "DECISIONS",
     "DEFAULT_LIMIT",
     "CompiledQuery",
     "Kind",

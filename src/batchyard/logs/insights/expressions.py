@@ -98,6 +98,11 @@ class ExprCompiler:
 
     # -- dispatch ---------------------------------------------------------------------------
     def compile(self, expr: ast.Expr) -> Sql:
+        if not isinstance(expr, ast.Field) and not self.aggregating:
+            # A column named by its expression text (`sort count(*) desc` after `stats count(*)`).
+            named = self.scope.columns.get(expr.text)
+            if named is not None:
+                return named
         return _COMPILERS[type(expr)](self, expr)
 
     @property
