@@ -228,7 +228,7 @@ _ASL = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_JSON | _ASL)
 def test_any_value_gives_diagnostics(definition: Any) -> None:
     result = validate(definition)
@@ -237,7 +237,7 @@ def test_any_value_gives_diagnostics(definition: Any) -> None:
     invalid_definition_message(result)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40) | _JSON.map(json.dumps) | _ASL.map(json.dumps))
 def test_any_text_gives_diagnostics(text: str) -> None:
     result = validate(text)
@@ -260,7 +260,7 @@ def _resolves(definition: Any, pointer: str) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_KEYS, _ASL, max_size=4))
 def test_every_location_exists_in_the_definition(definition: dict[str, Any]) -> None:
     for diagnostic in validate(definition):
