@@ -116,3 +116,37 @@ def test_compile_once_run_many() -> None:
     machine = compile({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     outputs = [machine.execute(value).output for value in (1, "two", [3], None)]
     assert outputs == [1, "two", [3], None]
+
+
+def test_abort_records_aborted_states_then_execution_aborted() -> None:
+    machine = compile(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {
+                            "StartAt": "W",
+                            "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}},
+                        }
+                    ],
+                    "End": True,
+                }
+            },
+        }
+    )
+    interp = machine.interpreter({}, name="stop-me", start_time=T0)
+    commands = interp.start(T0)
+    assert isinstance(commands[0], StartTimer)
+    interp.abort(T0 + timedelta(seconds=5), error="Stop", cause="by user")
+    assert interp.status == "ABORTED"
+    assert _types(interp.events)[-3:] == [
+        "WaitStateAborted",
+        "ParallelStateAborted",
+        "ExecutionAborted",
+    ]
+    assert interp.events[-1]["executionAbortedEventDetails"] == {
+        "error": "Stop",
+        "cause": "by user",
+    }

@@ -119,6 +119,8 @@ def _drive(interp: Interpreter, clock: Clock, functions: Mapping[str, Handler]) 
             env = InvokeEnv(functions=functions, now=clock.now())
             outcome: TaskOutcome = command.integration.invoke(command.request, env)
             take(interp.task_completed(command.thread_id, outcome, clock.now()))
+            if deadline is not None and clock.now() > deadline and interp.status == "RUNNING":
+                interp.time_out(clock.now())
             continue
         if not timers:
             break  # nothing left to wait for: the interpreter has finished

@@ -191,6 +191,27 @@ class Interpreter:
         self.ready.clear()
         return []
 
+    def abort(self, now: datetime, error: str | None = None, cause: str | None = None) -> None:
+        """StopExecution: states still in progress are aborted, the execution ends ABORTED."""
+        self.log.now = now
+        for thread in reversed(list(self.threads.values())):  # innermost first
+            state = thread.state
+            if thread.status != WAITING or thread.log is not self.log or state is None:
+                continue
+            if state.kind.aborted_type:
+                thread.cursor = self.log.add(state.kind.aborted_type, thread.cursor)
+        root = self.threads[0]
+        self.log.add(
+            "ExecutionAborted",
+            root.cursor,
+            "executionAbortedEventDetails",
+            self.log.error_details(error, cause),
+        )
+        self.status = "ABORTED"
+        self.error = error
+        self.cause = cause
+        self.ready.clear()
+
     @property
     def deadline(self) -> datetime | None:
         if self.timeout_seconds is None:

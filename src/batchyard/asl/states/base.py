@@ -17,6 +17,8 @@ class StateKind:
     exited_type = ""
     #: Recorded when the state fails for good (``MapStateFailed``); empty for most kinds.
     failed_type = ""
+    #: Recorded for a state still in progress when the execution is stopped.
+    aborted_type = ""
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:
         """Read the type-specific fields of ``state.raw`` into ``state.spec``."""

@@ -51,6 +51,7 @@ class ParallelKind(StateKind):
     type_name = "Parallel"
     entered_type = "ParallelStateEntered"
     exited_type = "ParallelStateExited"
+    aborted_type = "ParallelStateAborted"
     failed_type = "ParallelStateFailed"
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:
@@ -128,6 +129,7 @@ class MapKind(StateKind):
     type_name = "Map"
     entered_type = "MapStateEntered"
     exited_type = "MapStateExited"
+    aborted_type = "MapStateAborted"
     failed_type = "MapStateFailed"
 
     def compile(self, state: CompiledState, compiler: Compiler) -> None:

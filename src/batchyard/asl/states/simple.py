@@ -161,6 +161,7 @@ class WaitKind(StateKind):
     type_name = "Wait"
     entered_type = "WaitStateEntered"
     exited_type = "WaitStateExited"
+    aborted_type = "WaitStateAborted"
 
     def run(self, interp: Interpreter, thread: Thread) -> None:
         state = thread.state

@@ -61,6 +61,7 @@ class TaskKind(StateKind):
     type_name = "Task"
     entered_type = "TaskStateEntered"
     exited_type = "TaskStateExited"
+    aborted_type = "TaskStateAborted"
 
     def run(self, interp: Interpreter, thread: Thread) -> None:
         state = thread.state
