@@ -150,6 +150,14 @@ def bad_resource_arn() -> str:
     return "Value is not a valid resource ARN"
 
 
+def unrecognized_resource(resource: str) -> str:
+    """recorded (a CloudFormation error quoting CreateStateMachine), at ``.../Resource``."""
+    return (
+        f"The resource provided {resource} is not recognized. The value is not a valid resource "
+        "ARN, or the resource is not available in this region."
+    )
+
+
 def express_integration(pattern: str) -> str:
     """recorded for '.waitForTaskToken' (the trailing space is AWS's); '.sync' by analogy."""
     return f"Express state machine does not support '{pattern}' service integration "

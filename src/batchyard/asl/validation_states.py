@@ -23,6 +23,19 @@ StateCheck = Callable[[Ctx, dict[str, Any], str, str], None]
 
 _ARN = re.compile(r"arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+")
 _ACTIVITY = re.compile(r"arn:[^:\s]+:states:[^:\s]+:[^:\s]+:activity:\S+")
+_INTEGRATION = re.compile(r"arn:[^:\s]+:states:::([a-z0-9-]+):(\S+)")
+# Integration patterns a service never supports (the Developer Guide's table, as confirmed by
+# others with ValidateStateMachineDefinition). Only impossible pairs are listed: support of the
+# possible ones is per API action, and refusing a valid definition is worse than missing one.
+_NO_SYNC = frozenset(
+    {"lambda", "sns", "sqs", "dynamodb", "events", "apigateway", "aws-sdk", "bedrock-agentcore"}
+)
+_NO_CALLBACK = frozenset(
+    {
+        *("athena", "batch", "codebuild", "elasticmapreduce", "emr-containers", "emr-serverless"),
+        *("glue", "databrew", "mediaconvert", "sagemaker", "dynamodb", "bedrock-agentcore"),
+    }
+)
 WAIT_FIELDS = ("SecondsPath", "Seconds", "TimestampPath", "Timestamp")
 
 RETRIER_CHECKS = {
@@ -133,10 +146,23 @@ def _express_resource(ctx: Ctx, resource: str, where: str) -> None:
             return
 
 
+def _unsupported_pattern(resource: str) -> bool:
+    """An optimized integration asked for a pattern its service never offers."""
+    match = _INTEGRATION.fullmatch(resource)
+    if match is None:
+        return False
+    service, action = match.groups()
+    if action.endswith((".sync", ".sync:2")):
+        return service in _NO_SYNC
+    return action.endswith(".waitForTaskToken") and service in _NO_CALLBACK
+
+
 def _task(ctx: Ctx, state: dict[str, Any], where: str, language: str) -> None:
     resource = state.get("Resource")
     if isinstance(resource, str) and not _ARN.fullmatch(resource):
         ctx.schema(msg.bad_resource_arn(), f"{where}/Resource")
+    elif isinstance(resource, str) and _unsupported_pattern(resource):
+        ctx.schema(msg.unrecognized_resource(resource), f"{where}/Resource")
     elif isinstance(resource, str) and ctx.express:
         _express_resource(ctx, resource, f"{where}/Resource")
     timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
