@@ -215,3 +215,8 @@ def test_render_formats() -> None:
     assert events.query("stats avg(n) as a, sum(n) as s, max(@timestamp) as t") == [
         {"a": "1.5", "s": "3", "t": "2023-11-14 22:13:21.000"}
     ]
+
+
+def test_natural_sort_compares_run_by_run() -> None:
+    events = Events([{"v": v} for v in ["Jul  1 b", "Jul 10 a", "ab1", "ab", "a b"]])
+    assert events.values("fields v | sort v", "v") == ["Jul 10 a", "Jul  1 b", "a b", "ab", "ab1"]

@@ -25,7 +25,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      "calendar boundaries in UTC. [datetimes]"),
     ("column names", "Unaliased columns are named by the expression's source text, as written "
      "(`count(*)`, `bin(5m)`), and later commands may refer to them by that text. [parser]"),
-    ("sort", "Natural order of the Sort page; values shaped like JSON numbers (`-1`, `2.5`) "
+    ("sort", "Natural order of the Sort page, compared run by run (a non-digit run that is a "
+     "prefix of another sorts first); values shaped like JSON numbers (`-1`, `2.5`) "
      "count as numbers and sort numerically after all other values; missing values sort last "
      "in both directions. [natural]"),
     # -- compiler ------------------------------------------------------------------------------

@@ -4,10 +4,15 @@ The Sort page defines the ascending order: values that are numbers come after al
 values and compare numerically; other values are split into runs of digits and of non-digits,
 non-digit characters compare by code point, and digit runs by length and then by value.
 
-Encoding: every digit run becomes ``'0' || lpad(length, 6) || digits``.  The marker ``'0'``
-keeps a digit run's place among single characters (digits sit between ``/`` and ``:`` in code
-point order, and no non-digit lies in that range), the fixed-width length orders runs by length,
-and equal-length digit strings compare lexicographically exactly as their values do.  DuckDB
+Runs compare run by run, so a non-digit run that is a prefix of another sorts first
+(``"Jul 10"`` before ``"Jul  1"``: the run ``"Jul "`` before ``"Jul  "``).
+
+Encoding: every digit run becomes ``'0' || lpad(length, 6) || digits`` and every other run is
+followed by ``chr(1)``, which sorts below any character a run may continue with — that ends
+the run's comparison where it ends.  The marker ``'0'`` decides a digit run against a
+non-digit run by its first character (digits sit between ``/`` and ``:`` in code point order,
+and no non-digit lies in that range), the fixed-width length orders digit runs by length, and
+equal-length digit strings compare lexicographically exactly as their values do.  DuckDB
 compares VARCHAR bytewise, which for UTF-8 is code point order.
 
 Decision: "number" means JSON-number-shaped text (``-12``, ``3.5``, ``1e3``), not only digits,
@@ -31,7 +36,7 @@ def run_key(text: Sql) -> str:
     return (
         "array_to_string(list_transform(regexp_extract_all("
         f"{text}, '[0-9]+|[^0-9]+'), lambda p: CASE WHEN p[1] BETWEEN '0' AND '9' "
-        "THEN '0' || lpad(CAST(length(p) AS VARCHAR), 6, '0') || p ELSE p END), '')"
+        "THEN '0' || lpad(CAST(length(p) AS VARCHAR), 6, '0') || p ELSE p || chr(1) END), '')"
     )
 
 
@@ -47,6 +52,7 @@ def order_terms(value: Sql, descending: bool) -> list[str]:
         f"{is_number(text)} {direction} NULLS LAST",
         f"(CASE WHEN {is_number(text)} THEN TRY_CAST({text} AS DOUBLE) END) {direction} NULLS LAST",
         f"{run_key(text)} {direction} NULLS LAST",
+        f"{text} {direction} NULLS LAST",  # equal numbers: "01" before "1"
     ]
 
 
