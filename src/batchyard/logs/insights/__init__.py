@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .ast import Query, SourceSpec
+from .compiled import DEFAULT_LIMIT, CompiledQuery, LookupTableInfo, OutputColumn
 from .decisions import DECISIONS
 from .errors import MalformedQueryException, UnsupportedQueryError
-from .generator import DEFAULT_LIMIT, CompiledQuery, Generator, LookupTableInfo, OutputColumn
+from .generator import Generator
 from .parser import parse
 from .render import render_rows
 from .values import Kind

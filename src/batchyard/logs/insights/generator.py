@@ -26,91 +26,15 @@ counts the events that pass the event-level stages before the first ``stats`` (`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from . import ast
+from .compiled import PREFIX, CompiledQuery, LookupTableInfo, OutputColumn, Stage
 from .errors import MalformedQueryException
 from .expressions import ExprCompiler, Scope
 from .natural import order_terms
 from .regex import can_match_empty, glob_to_regex, groups_never_empty, translate
 from .tokens import position
 from .values import NULL, Kind, Sql, as_bool, as_str, ident, json_text, literal
-
-DEFAULT_LIMIT = 10_000
-PREFIX = "__by_"
-
-
-@dataclass(frozen=True, slots=True)
-class LookupTableInfo:
-    """A lookup table the store created: its SQL name (as it must appear in FROM) and columns."""
-
-    sql_name: str
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OutputColumn:
-    name: str
-    kind: Kind
-
-
-@dataclass(slots=True)
-class Stage:
-    select: str = "*"
-    where: str | None = None
-    group_by: str | None = None
-    having: str | None = None
-    qualify: str | None = None
-    order_by: list[str] | None = None
-    limit: int | None = None
-    join: str | None = None
-    matched: bool = False  # part of the recordsMatched count
-
-    def render(self, prev: str) -> str:
-        sql = f"SELECT {self.select} FROM {prev}"
-        if self.join:
-            sql = f"SELECT {self.select} FROM {prev} AS {PREFIX}t {self.join}"
-        for keyword, value in (("WHERE", self.where), ("GROUP BY", self.group_by),
-                               ("HAVING", self.having), ("QUALIFY", self.qualify)):  # fmt: skip
-            if value:
-                sql += f" {keyword} {value}"
-        if self.order_by:
-            sql += " ORDER BY " + ", ".join(self.order_by)
-        if self.limit is not None:
-            sql += f" LIMIT {self.limit}"
-        return sql
-
-
-@dataclass
-class CompiledQuery:
-    query: ast.Query
-    columns: list[OutputColumn]
-    limit: int
-    has_ptr: bool
-    stages: list[Stage] = field(repr=False)
-    final: Stage = field(repr=False)
-
-    def _chain(self, stages: list[Stage], source: str) -> tuple[list[str], str]:
-        ctes: list[str] = []
-        prev = source
-        for n, stage in enumerate(stages, 1):
-            name = f"{PREFIX}s{n}"
-            ctes.append(f"{name} AS ({stage.render(prev)})")
-            prev = name
-        return ctes, prev
-
-    def sql(self, source: str) -> str:
-        """DuckDB SQL over relation ``source``: the result rows, columns in display order (then
-        ``@ptr`` when :attr:`has_ptr`)."""
-        ctes, last = self._chain(self.stages, source)
-        body = self.final.render(last)
-        return f"WITH {', '.join(ctes)} {body}" if ctes else body
-
-    def matched_sql(self, source: str) -> str:
-        """DuckDB SQL returning one row: the number of events the query matched."""
-        ctes, last = self._chain([s for s in self.stages if s.matched], source)
-        body = f"SELECT count(*) FROM {last}"
-        return f"WITH {', '.join(ctes)} {body}" if ctes else body
 
 
 class Generator:

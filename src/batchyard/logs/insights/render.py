@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .values import Kind
 
 if TYPE_CHECKING:
-    from .generator import CompiledQuery
+    from .compiled import CompiledQuery
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
