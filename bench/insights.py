@@ -13,6 +13,8 @@ PutLogEvents maximum) into a file-backed store, then times each query three ways
   extracted beforehand (``flat``: one typed column per field, built once, not timed);
 * the naive baseline -- plain Python over the messages (``json.loads`` per event).
 
+Query times are the best of three runs (the machine is shared); the Python baseline runs once.
+
 Goals: ingestion >= 300,000 events/s; each query within 1.5x of the floor; peak memory < 4 GB.
 """
 
@@ -202,6 +204,12 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
+def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    """The fastest of ``runs`` runs: the machine is shared, the minimum is the least noisy."""
+    results = [timed(fn) for _ in range(runs)]
+    return min(r[0] for r in results), results[-1][1]
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -241,12 +249,13 @@ def main() -> None:
             f"{'python':>10} {'rows':>7} {'matched':>11}",
         ]
         for name, text in QUERIES.items():
-            q_seconds, result = timed(
+            q_seconds, result = best_of(
+                3,
                 lambda t=text: store.query(
                     t, ["/aws/vendedlogs/states/nightly"], start, end, limit=10000
-                )
+                ),
             )
-            h_seconds, hand_rows = timed(lambda n=name: con.execute(HAND[n]).fetchall())
+            h_seconds, hand_rows = best_of(3, lambda n=name: con.execute(HAND[n]).fetchall())
             p_text = "-"
             if not args.no_python:
                 p_seconds, _ = timed(lambda n=name: PYTHON[n](stream_rows(store)))

@@ -6,6 +6,8 @@ import json
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchyard.logs import InvalidParameterException
 from batchyard.logs.filter_pattern import compile_pattern
@@ -77,3 +79,19 @@ def test_pattern(pattern: str, expected: list[int]) -> None:
 def test_malformed_patterns_raise_invalid_parameter(pattern: str) -> None:
     with pytest.raises(InvalidParameterException):
         compile_pattern(pattern)
+
+
+_CON = duckdb.connect()
+_CON.execute(
+    "CREATE TABLE probe AS SELECT unnest(['x', '{\"a\": 1}', '[1]', 'a b \"c d\" [e]']) AS message"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='{}[]$.,=!<>&|()%*?-" aA1\\:@_', max_size=40) | st.text(max_size=30))
+def test_any_text_compiles_to_runnable_sql_or_raises_invalid_parameter(pattern: str) -> None:
+    try:
+        sql = compile_pattern(pattern)
+    except InvalidParameterException:
+        return
+    _CON.execute(f"SELECT count(*) FROM probe WHERE {sql}").fetchall()

@@ -42,6 +42,21 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def regex_sql(body: str) -> str:
+    """A ``%regex%`` body as a SQL string, checked the way AWS restricts it.
+
+    AWS accepts no parentheses in filter-pattern regexes; Python's ``re`` stands in for RE2 to
+    reject a malformed expression up front (with back-references, which RE2 lacks).
+    """
+    try:
+        if "(" in body or ")" in body or re.search(r"\\[1-9]", body):
+            raise re.error("unsupported")
+        re.compile(body)
+    except re.error as exc:
+        raise InvalidParameterException(f"Invalid regex in filter pattern: %{body}%") from exc
+    return sql_str(body)
+
+
 def _like(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sql_str(escaped.replace("*", "%"))
@@ -68,7 +83,7 @@ def _terms(text: str, message: str) -> str:
     for match in re.finditer(r'([-?]?)(?:"((?:[^"\\]|\\.)*)"|(%[^%]*%)|(\S+))', text):
         sign, phrase, regex, word = match.groups()
         if regex is not None:
-            test = f"regexp_matches({message}, {sql_str(regex[1:-1])})"
+            test = f"regexp_matches({message}, {regex_sql(regex[1:-1])})"
         elif phrase is not None:
             unescaped = phrase.replace('\\"', '"')
             test = f"contains({message}, {sql_str(unescaped)})"
@@ -111,7 +126,7 @@ def _compare(text_sql: str, op: str, value: _Value, number_sql: str | None = Non
             raise InvalidParameterException(f"Invalid numeric value '{value.text}' for {op}")
         return f"coalesce({cast} {op} {number!r}, FALSE)"
     if value.regex:
-        test = f"regexp_matches({text_sql}, {sql_str(value.text[1:-1])})"
+        test = f"regexp_matches({text_sql}, {regex_sql(value.text[1:-1])})"
     elif "*" in value.text:
         test = f"{text_sql} LIKE {_like(value.text)} ESCAPE '\\'"
     elif number is not None:
