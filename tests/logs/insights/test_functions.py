@@ -8,6 +8,8 @@ import statistics
 
 import pytest
 
+from batchyard.logs.insights import UnsupportedQueryError
+
 from .conftest import Events
 
 
@@ -220,3 +222,18 @@ def test_render_formats() -> None:
 def test_natural_sort_compares_run_by_run() -> None:
     events = Events([{"v": v} for v in ["Jul  1 b", "Jul 10 a", "ab1", "ab", "a b"]])
     assert events.values("fields v | sort v", "v") == ["Jul 10 a", "Jul  1 b", "a b", "ab", "ab1"]
+
+
+def test_regex_features_of_re2() -> None:
+    events = Events([{"m": "Ünïcode line\n"}, {"m": "ascii only"}])
+    assert events.values("filter m like /^\\p{Lu}/ | fields m", "m") == ["Ünïcode line\n"]
+    assert events.values("filter m like /line\\Z/ | fields m", "m") == ["Ünïcode line\n"]
+    assert events.values("filter m like /[[:digit:]]/ | fields m", "m") == []
+
+
+@pytest.mark.parametrize(
+    "pattern", ["(?=a)b", "(?<!a)b", "(a)\\1", "(?P<x>a)(?P=x)", "(?>a)", "a++"]
+)
+def test_regex_features_re2_lacks_are_refused(pattern: str) -> None:
+    with pytest.raises(UnsupportedQueryError):
+        Events(["x"]).query(f"filter @message like /{pattern}/")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +64,10 @@ def translate(src: str, *, extract: bool) -> Translated:
         c = src[i]
         if c == "\\":
             nxt = src[i + 1 : i + 2]
-            if nxt.isdigit() and nxt != "0":
+            if (nxt.isdigit() and nxt != "0") or nxt == "k":
                 raise UnsupportedQueryError("regex", "backreferences are not supported")
-            out.append(src[i : i + 2])
+            # RE2 has only \z; \Z also allows one final newline before the end.
+            out.append("\\n?\\z" if nxt == "Z" else src[i : i + 2])
             i += 2
         elif c == "[":
             end = _class_end(src, i)
@@ -78,6 +80,8 @@ def translate(src: str, *, extract: bool) -> Translated:
                 names.append(m.group(1))
                 out.append("(" if extract else f"(?P<{m.group(1)}>")
                 i += 1 + m.end()
+            elif rest.startswith("?P="):
+                raise UnsupportedQueryError("regex", "backreferences are not supported")
             elif rest.startswith(("?=", "?!", "?<=", "?<!")):
                 raise UnsupportedQueryError("regex", "lookaround assertions are not supported")
             elif rest.startswith("?>"):
@@ -94,8 +98,19 @@ def translate(src: str, *, extract: bool) -> Translated:
             out.append(c)
             i += 1
     pattern = "".join(out)
-    re.compile(pattern)  # syntax check (raises re.error); RE2 accepts a subset of this syntax
+    _check(pattern)
     return Translated(pattern, tuple(names))
+
+
+def _check(pattern: str) -> None:
+    """Syntax check with Python's parser (raises re.error), after hiding the RE2 syntax that
+    Python lacks (Unicode classes ``\\p{L}``, POSIX classes ``[[:alpha:]]``, ``\\z``)."""
+    hidden = re.sub(r"\\[pP](\{[^}]*\}|[A-Za-z])", "x", pattern)
+    hidden = re.sub(r"\[:\^?[a-z]+:\]", "x", hidden)
+    hidden = hidden.replace("\\z", "$")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        re.compile(hidden)
 
 
 def glob_to_regex(glob: str) -> str:
