@@ -268,3 +268,127 @@ def test_distributed_map_run(tolerated: int | None, status: str) -> None:
         ]
         assert result.output[0] == 1 and result.output[2] == 3
         assert result.output[1]["Status"] == "FAILED" and result.output[1]["Error"] == "Two"
+
+
+def _wait(name: str, seconds: int) -> dict[str, Any]:
+    return {"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": seconds, "End": True}}}
+
+
+def test_parallel_branches_run_concurrently() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [_wait("Long", 10), _wait("Short", 5)],
+                "End": True,
+            }
+        },
+    }
+    result = execute(definition, {})
+    assert result.status == "SUCCEEDED"
+    start = result.events[0]["timestamp"]
+    waits = [
+        (
+            e["type"],
+            (e.get("stateEnteredEventDetails") or e.get("stateExitedEventDetails"))["name"],
+            (e["timestamp"] - start).total_seconds(),
+        )
+        for e in result.events
+        if e["type"].startswith("WaitState")
+    ]
+    assert waits == [
+        ("WaitStateEntered", "Long", 0),
+        ("WaitStateEntered", "Short", 0),
+        ("WaitStateExited", "Short", 5),
+        ("WaitStateExited", "Long", 10),
+    ]
+    assert (result.events[-1]["timestamp"] - start).total_seconds() == 10
+
+
+def test_failing_branch_aborts_running_siblings() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    _wait("Slow", 100),
+                    {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}},
+                ],
+                "End": True,
+            }
+        },
+    }
+    result = execute(definition, {})
+    assert result.error == "E"
+    assert _types(result.events)[-4:] == [
+        "FailStateEntered",
+        "WaitStateAborted",
+        "ParallelStateFailed",
+        "ExecutionFailed",
+    ]
+    # Nothing waits for the aborted branch: the execution ends without its 100 s.
+    assert result.events[-1]["timestamp"] == result.events[0]["timestamp"]
+
+
+def test_map_max_concurrency_bounds_running_iterations() -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "MaxConcurrency": 2,
+                "ItemProcessor": {
+                    "StartAt": "W",
+                    "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    result = execute(definition, [4, 1, 1, 4])
+    assert result.output == [4, 1, 1, 4]
+    start = result.events[0]["timestamp"]
+    started = [
+        (e["mapIterationStartedEventDetails"]["index"], (e["timestamp"] - start).total_seconds())
+        for e in result.events
+        if e["type"] == "MapIterationStarted"
+    ]
+    # Two at a time: item 2 starts when item 1 ends (t=1), item 3 when item 2 ends (t=2).
+    assert started == [(0, 0), (1, 0), (2, 1), (3, 2)]
+    assert (result.events[-1]["timestamp"] - start).total_seconds() == 6
+
+
+def test_map_iteration_failure_aborts_other_iterations() -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "C",
+                    "States": {
+                        "C": {
+                            "Type": "Choice",
+                            "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "W"}],
+                            "Default": "F",
+                        },
+                        "W": {"Type": "Wait", "Seconds": 50, "End": True},
+                        "F": {"Type": "Fail", "Error": "Bad"},
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    result = execute(definition, [0, 1])
+    assert result.error == "Bad"
+    assert _types(result.events)[-6:] == [
+        "FailStateEntered",
+        "MapIterationFailed",
+        "WaitStateAborted",
+        "MapIterationAborted",
+        "MapStateFailed",
+        "ExecutionFailed",
+    ]

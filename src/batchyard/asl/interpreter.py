@@ -22,9 +22,10 @@ Children run one at a time, in order, which gives the same history as AWS with
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ RUNNING = "RUNNING"
 WAITING = "WAITING"
 DONE = "DONE"
 FAILED = "FAILED"
+ABORTED = "ABORTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,11 @@ class Thread:
     error: str | None = None
     cause: str | None = None
     log: EventLog | None = None  # its history: the execution's, or a Map Run child's own
+    # Scheduling order: the path of branch/iteration indexes from the root. Ready threads run
+    # smallest key first, which is depth-first and in index order, so histories are stable.
+    key: tuple[int, ...] = ()
+    # Called when the thread first runs (a Map iteration records MapIterationStarted then).
+    on_start: Callable[[], None] | None = None
 
     def scope(self) -> Mapping[str, Any]:
         """Variables visible here: this scope's own over the (read-only) enclosing ones."""
@@ -134,7 +141,7 @@ class Interpreter:
         self.log = EventLog(info.start_time)
         self.events = self.log.events
         self.threads: dict[int, Thread] = {}
-        self.ready: list[Thread] = []
+        self.ready: list[tuple[tuple[int, ...], int, Thread]] = []
         self.commands: list[Command] = []
         self.status = "RUNNING"
         self.output: Any = None
@@ -157,18 +164,22 @@ class Interpreter:
         )
         root = self.new_thread(self.program, None, 0, {}, None, 0)
         root.input = self.info.input
-        self.ready.append(root)
+        self.resume(root)
         return self._run()
 
     def task_completed(self, thread_id: int, outcome: TaskOutcome, now: datetime) -> list[Command]:
         thread = self.threads[thread_id]
         self.log.now = now
+        if thread.status != WAITING or self.status != "RUNNING":
+            return self._run()  # an aborted branch's late answer: nothing waits for it
         self._guard(thread, lambda: thread.state.kind.on_task(self, thread, outcome))  # type: ignore[union-attr]
         return self._run()
 
     def timer_fired(self, thread_id: int, now: datetime) -> list[Command]:
         thread = self.threads[thread_id]
         self.log.now = now
+        if thread.status != WAITING or self.status != "RUNNING":
+            return self._run()
         if thread.work == "retry":
             thread.work = None
             self._guard(thread, lambda: thread.state.kind.retry(self, thread))  # type: ignore[union-attr]
@@ -194,12 +205,7 @@ class Interpreter:
     def abort(self, now: datetime, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: states still in progress are aborted, the execution ends ABORTED."""
         self.log.now = now
-        for thread in reversed(list(self.threads.values())):  # innermost first
-            state = thread.state
-            if thread.status != WAITING or thread.log is not self.log or state is None:
-                continue
-            if state.kind.aborted_type:
-                thread.cursor = self.log.add(state.kind.aborted_type, thread.cursor)
+        self.abort_thread(self.threads[0])
         root = self.threads[0]
         self.log.add(
             "ExecutionAborted",
@@ -232,6 +238,8 @@ class Interpreter:
     ) -> Thread:
         thread = Thread(len(self.threads), program, parent, index, variables, outer, cursor)
         thread.state = program.start
+        if parent is not None:
+            thread.key = (*parent.key, index)
         thread.log = log if log is not None else (parent.log if parent is not None else self.log)
         self.threads[thread.id] = thread
         return thread
@@ -299,15 +307,33 @@ class Interpreter:
         thread.work = None
 
     def resume(self, thread: Thread) -> None:
-        """A waiting thread can go on (its state exited, or it finished)."""
-        self.ready.append(thread)
+        """A thread can run (it is new, its state exited, or it finished)."""
+        heapq.heappush(self.ready, (thread.key, thread.id, thread))
+
+    def abort_thread(self, thread: Thread) -> None:
+        """Stop ``thread`` and everything below it, recording what was in progress."""
+        if thread.status in (DONE, FAILED, ABORTED):
+            return
+        state = thread.state
+        started = thread.on_start is None
+        if state is not None and thread.status == WAITING:
+            state.kind.abort_children(self, thread)
+            if state.kind.aborted_type and started:
+                thread.cursor = thread.log.add(state.kind.aborted_type, thread.cursor)  # type: ignore[union-attr]
+        thread.status = ABORTED
+        thread.work = None
 
     # --- the loop ----------------------------------------------------------------------------
 
     def _run(self) -> list[Command]:
         ready = self.ready
         while ready:
-            thread = ready.pop()
+            thread = heapq.heappop(ready)[2]
+            if thread.status == ABORTED:
+                continue
+            if thread.on_start is not None:
+                start, thread.on_start = thread.on_start, None
+                start()
             self._advance(thread)
         commands, self.commands = self.commands, []
         return commands
@@ -330,7 +356,7 @@ class Interpreter:
                     state.kind.run(self, thread)
                 except StatesError as exc:
                     self.handle_error(thread, exc)
-            elif status == WAITING:
+            elif status in (WAITING, ABORTED):
                 return
             else:
                 self._complete(thread)
@@ -342,13 +368,15 @@ class Interpreter:
         except StatesError as exc:
             self.handle_error(thread, exc)
         if thread.status != WAITING:
-            self.ready.append(thread)
+            self.resume(thread)
 
     def _complete(self, thread: Thread) -> None:
         parent = thread.parent
         if parent is None:
             self._finish_execution(thread)
             return
+        if parent.status != WAITING:
+            return  # the parent stopped waiting (a sibling failed): this result is moot
         kind = parent.state.kind  # type: ignore[union-attr]
         if thread.status == DONE:
             self._guard(parent, lambda: kind.child_succeeded(self, parent, thread))

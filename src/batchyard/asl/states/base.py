@@ -42,5 +42,8 @@ class StateKind:
     def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
         raise NotImplementedError(self.type_name)
 
+    def abort_children(self, interp: Interpreter, thread: Thread) -> None:
+        """Abort the child threads of a waiting fan-out state (none for most kinds)."""
+
     def link(self, state: CompiledState, states: dict[str, CompiledState]) -> None:
         """Resolve state names held in ``spec`` (Choice targets) once all states exist."""

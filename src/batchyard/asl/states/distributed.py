@@ -18,7 +18,7 @@ from batchyard.asl.errors import StatesError
 from batchyard.asl.events import NOT_TRUNCATED, to_json
 from batchyard.asl.flow import bindings, jsonata, payload, prefixed, select, state_output
 from batchyard.asl.model import ABSENT, CompiledState, Compiler, Program
-from batchyard.asl.states.fanout import FanOut, MapKind
+from batchyard.asl.states.fanout import FanOut, MapKind, max_concurrency
 
 if TYPE_CHECKING:
     from batchyard.asl.interpreter import Interpreter, Thread
@@ -119,12 +119,14 @@ class DistributedMapKind(MapKind):
             self._run_failed(interp, thread, exc.name, exc.cause)
             return
         work.count = len(work.inputs)
+        work.records = [{} for _ in range(work.count)]
         work.total_items = len(items)
         thread.status = "WAITING"
+        work.limit = max_concurrency(interp, thread, data, ctx)
         if work.count == 0:
-            self._finish(interp, thread)
+            self.finish(interp, thread)
             return
-        self._start_next(interp, thread)
+        self.launch(interp, thread)
 
     def _evaluate(
         self,
@@ -227,12 +229,10 @@ class DistributedMapKind(MapKind):
         value = select(interp, thread, path, data, key + "Path", ctx)
         return dm.path_integer(key + "Path", value, path)
 
-    def _start_next(self, interp: Interpreter, thread: Thread) -> None:
+    def create_child(self, interp: Interpreter, thread: Thread, index: int) -> Thread:
         state = thread.state
         assert state is not None
         work: MapRun = thread.work
-        index = work.next_index
-        work.next_index += 1
         program: Program = state.spec[0]
         log = thread.log.child()  # type: ignore[union-attr]
         child_input = work.inputs[index]
@@ -249,33 +249,31 @@ class DistributedMapKind(MapKind):
         # Children of a Map Run see no variables of the parent workflow.
         child = interp.new_thread(program, thread, index, {}, None, 0, log)
         child.input = child_input
-        interp.resume(child)
+        return child
 
     def _record(self, interp: Interpreter, thread: Thread, child: Thread, status: str) -> None:
         work: MapRun = thread.work
         name = _uuid(interp)
         log = child.log
         assert log is not None
-        work.records.append(
-            dm.child_result_record(
-                dm.ChildExecution(
-                    execution_arn=dm.child_execution_arn(work.map_run_arn, name),
-                    state_machine_arn=work.child_state_machine_arn,
-                    name=name,
-                    status=status,
-                    input=to_json(work.inputs[child.index]),
-                    start_date=log.events[0]["timestamp"],
-                    stop_date=interp.log.now,
-                    output=to_json(child.output) if status == "SUCCEEDED" else None,
-                    error=child.error if status != "SUCCEEDED" else None,
-                    cause=child.cause if status != "SUCCEEDED" else None,
-                )
+        work.records[child.index] = dm.child_result_record(
+            dm.ChildExecution(
+                execution_arn=dm.child_execution_arn(work.map_run_arn, name),
+                state_machine_arn=work.child_state_machine_arn,
+                name=name,
+                status=status,
+                input=to_json(work.inputs[child.index]),
+                start_date=log.events[0]["timestamp"],
+                stop_date=interp.log.now,
+                output=to_json(child.output) if status == "SUCCEEDED" else None,
+                error=child.error if status != "SUCCEEDED" else None,
+                cause=child.cause if status != "SUCCEEDED" else None,
             )
         )
 
     def child_succeeded(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
         self._record(interp, thread, child, "SUCCEEDED")
-        self._next_or_finish(interp, thread)
+        self._child_done(interp, thread)
 
     def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
         work: MapRun = thread.work
@@ -284,17 +282,23 @@ class DistributedMapKind(MapKind):
         if dm.tolerated_failure_exceeded(
             work.failed_items, work.total_items, work.tolerated_count, work.tolerated_percentage
         ):
+            self.abort_children(interp, thread)
             error = dm.exceed_tolerated_failure_error()
             self._run_failed(interp, thread, error.name, error.cause)
             return
-        self._next_or_finish(interp, thread)
+        self._child_done(interp, thread)
 
-    def _next_or_finish(self, interp: Interpreter, thread: Thread) -> None:
+    def _child_done(self, interp: Interpreter, thread: Thread) -> None:
         work: MapRun = thread.work
-        if work.next_index < work.count:
-            self._start_next(interp, thread)
-            return
-        self._finish(interp, thread)
+        work.running -= 1
+        work.done += 1
+        if work.done == work.count:
+            self.finish(interp, thread)
+        else:
+            self.launch(interp, thread)
+
+    def record_abort(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        """A Map Run child's abort stays in the child's own history."""
 
     def _run_failed(self, interp: Interpreter, thread: Thread, error: str, cause: str) -> None:
         interp.emit(
@@ -306,7 +310,7 @@ class DistributedMapKind(MapKind):
         thread.work = None
         interp.state_failed(thread, error, cause)
 
-    def _finish(self, interp: Interpreter, thread: Thread) -> None:
+    def finish(self, interp: Interpreter, thread: Thread) -> None:
         state = thread.state
         assert state is not None
         work: MapRun = thread.work

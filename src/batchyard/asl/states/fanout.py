@@ -1,12 +1,18 @@
 """Parallel and (inline) Map: states that run child threads and gather their outputs.
 
-The parent thread waits while its children run one after another; each child is a
-:class:`~batchyard.asl.interpreter.Thread` of its own, so nothing is held on the call stack.
+Children are :class:`~batchyard.asl.interpreter.Thread` objects of their own, so nothing is
+held on the call stack while they run. They run concurrently — all branches of a Parallel, up
+to ``MaxConcurrency`` iterations of a Map — but the scheduler is deterministic (depth-first,
+in index order), so a child that never waits runs to its end before the next one starts: the
+history is the one AWS records with ``MaxConcurrency: 1``, and children that wait on tasks or
+timers interleave as they would on AWS. When a child fails, its running siblings are aborted
+(``…StateAborted``, ``MapIterationAborted``) before the state fails.
+
 ``previousEventId`` follows AWS's recordings: a branch's first state points at
 ``ParallelStateStarted``; iteration *i+1*'s ``MapIterationStarted`` points at the last state
-event of iteration *i*; ``…StateSucceeded`` and the state's Exited event both point at the
-last child event (for Map, the last ``MapIterationSucceeded``); ``MapStateFailed`` points at the
-failed iteration's last state event.
+event of the iteration that finished before it; ``…StateSucceeded`` and the state's Exited
+event both point at the last child event (for Map, the last ``MapIterationSucceeded``);
+``MapStateFailed`` points at the failed iteration's last state event.
 """
 
 from __future__ import annotations
@@ -36,18 +42,81 @@ if TYPE_CHECKING:
 class FanOut:
     """A Parallel/Map state in progress: what each child gets and what came back."""
 
-    inputs: list[Any]  # Parallel: the one input of every branch; Map: the items
+    inputs: list[Any]  # one input per child
     count: int
     ctx: Any
     data: Any  # Map: the effective input ItemSelector reads
     started_id: int
+    limit: int = 0  # most children running at once; 0 is no limit
     results: list[Any] = field(default_factory=list)
+    children: list[Thread] = field(default_factory=list)
     next_index: int = 0
+    running: int = 0
+    done: int = 0
     last_child_event: int = 0
     last_event: int = 0
 
 
-class ParallelKind(StateKind):
+class FanOutKind(StateKind):
+    """What Parallel and Map share: launching children, gathering results, aborting."""
+
+    def launch(self, interp: Interpreter, thread: Thread) -> None:
+        """Start children until the concurrency limit (or the last child) is reached."""
+        work: FanOut = thread.work
+        while work.next_index < work.count and (work.limit <= 0 or work.running < work.limit):
+            index = work.next_index
+            work.next_index += 1
+            work.running += 1
+            child = self.create_child(interp, thread, index)
+            work.children.append(child)
+            interp.resume(child)
+
+    def create_child(self, interp: Interpreter, thread: Thread, index: int) -> Thread:
+        raise NotImplementedError
+
+    def child_succeeded(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        work: FanOut = thread.work
+        work.results[child.index] = child.output
+        work.running -= 1
+        work.done += 1
+        self.record_success(interp, thread, child)
+        if work.done == work.count:
+            self.finish(interp, thread)
+        else:
+            self.launch(interp, thread)
+
+    def record_success(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        thread.work.last_event = child.cursor
+
+    def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        self.record_failure(interp, thread, child)
+        self.abort_children(interp, thread)
+        thread.cursor = child.cursor
+        thread.work = None
+        interp.state_failed(thread, child.error or "", child.cause)
+
+    def record_failure(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        """Hook: Map records MapIterationFailed."""
+
+    def abort_children(self, interp: Interpreter, thread: Thread) -> None:
+        work = thread.work
+        if not isinstance(work, FanOut):
+            return
+        for child in work.children:
+            if child.status in ("RUNNING", "WAITING"):
+                started = child.on_start is None
+                interp.abort_thread(child)
+                if started:
+                    self.record_abort(interp, thread, child)
+
+    def record_abort(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        """Hook: Map records MapIterationAborted."""
+
+    def finish(self, interp: Interpreter, thread: Thread) -> None:
+        raise NotImplementedError
+
+
+class ParallelKind(FanOutKind):
     type_name = "Parallel"
     entered_type = "ParallelStateEntered"
     exited_type = "ParallelStateExited"
@@ -73,36 +142,26 @@ class ParallelKind(StateKind):
             value = jsonpath_input(interp, thread, ctx)
         started = interp.emit("ParallelStateStarted", thread)
         branches: list[Program] = state.spec
-        thread.work = FanOut([value], len(branches), ctx, value, started)
+        work = FanOut([value] * len(branches), len(branches), ctx, value, started)
+        work.results = [None] * work.count
+        work.last_event = started
+        thread.work = work
         thread.status = "WAITING"
-        self._start_next(interp, thread)
+        self.launch(interp, thread)
 
-    def _start_next(self, interp: Interpreter, thread: Thread) -> None:
+    def create_child(self, interp: Interpreter, thread: Thread, index: int) -> Thread:
         work: FanOut = thread.work
-        index = work.next_index
-        work.next_index += 1
         program = thread.state.spec[index]  # type: ignore[union-attr]
         child = interp.new_thread(program, thread, index, {}, thread.scope(), work.started_id)
-        child.input = work.inputs[0]
-        interp.resume(child)
+        child.input = work.inputs[index]
+        return child
 
-    def child_succeeded(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+    def finish(self, interp: Interpreter, thread: Thread) -> None:
         work: FanOut = thread.work
-        work.results.append(child.output)
-        if work.next_index < work.count:
-            self._start_next(interp, thread)
-            return
-        last = child.cursor
-        thread.log.add(  # type: ignore[union-attr]
-            "ParallelStateSucceeded", last
-        )
+        last = work.last_event
+        thread.log.add("ParallelStateSucceeded", last)  # type: ignore[union-attr]
         output, assigned = state_output(interp, thread, work.results, work.ctx)
         interp.exit(thread, output, thread.state.next, assigned, previous=last)  # type: ignore[union-attr]
-
-    def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
-        thread.cursor = child.cursor
-        thread.work = None
-        interp.state_failed(thread, child.error or "", child.cause)
 
 
 _JSON_TYPES = ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"))
@@ -125,7 +184,20 @@ def _not_array(items_field: Any, value: Any) -> str:
     )
 
 
-class MapKind(StateKind):
+def max_concurrency(interp: Interpreter, thread: Thread, data: Any, ctx: Any) -> int:
+    """``MaxConcurrency`` (or its Path / JSONata form); 0 means no limit."""
+    state = thread.state
+    assert state is not None
+    raw = state.raw
+    value: Any = raw.get("MaxConcurrency", 0)
+    if state.jsonata and isinstance(value, str):
+        value = jsonata(value, bindings(interp, thread, ctx=ctx), "MaxConcurrency")
+    elif "MaxConcurrencyPath" in raw:
+        value = select(interp, thread, raw["MaxConcurrencyPath"], data, "MaxConcurrencyPath", ctx)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+class MapKind(FanOutKind):
     type_name = "Map"
     entered_type = "MapStateEntered"
     exited_type = "MapStateExited"
@@ -170,17 +242,19 @@ class MapKind(StateKind):
                 "States.Runtime",
                 "Unable to apply ItemsPath to input: Attempting to map over non-iterable node.",
             )
+        limit = max_concurrency(interp, thread, data, ctx)
         started = interp.emit(
             "MapStateStarted", thread, "mapStateStartedEventDetails", {"length": len(items)}
         )
-        work = FanOut(items, len(items), ctx, data, started)
+        work = FanOut(items, len(items), ctx, data, started, limit)
+        work.results = [None] * len(items)
         work.last_child_event = work.last_event = started
         thread.work = work
         thread.status = "WAITING"
         if not items:
-            self._finish(interp, thread)
+            self.finish(interp, thread)
             return
-        self._start_next(interp, thread)
+        self.launch(interp, thread)
 
     def _item_input(self, interp: Interpreter, thread: Thread, index: int, item: Any) -> Any:
         state = thread.state
@@ -194,52 +268,50 @@ class MapKind(StateKind):
         work: FanOut = thread.work
         return payload(interp, thread, selector, work.data, "ItemSelector", ctx)
 
-    def _start_next(self, interp: Interpreter, thread: Thread) -> None:
+    def create_child(self, interp: Interpreter, thread: Thread, index: int) -> Thread:
         state = thread.state
         assert state is not None
         work: FanOut = thread.work
-        index = work.next_index
-        work.next_index += 1
-        item_input = self._item_input(interp, thread, index, work.inputs[index])
-        details = {"name": state.name, "index": index}
-        started = thread.log.add(  # type: ignore[union-attr]
-            "MapIterationStarted", work.last_child_event, "mapIterationStartedEventDetails", details
-        )
         program: Program = state.spec[0]
-        child = interp.new_thread(program, thread, index, {}, thread.scope(), started)
-        child.input = item_input
-        interp.resume(child)
+        child = interp.new_thread(program, thread, index, {}, thread.scope(), 0)
+        child.input = self._item_input(interp, thread, index, work.inputs[index])
 
-    def child_succeeded(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
-        state = thread.state
-        assert state is not None
+        def iteration_started() -> None:
+            # Recorded when the iteration really starts, pointing at the last state event of
+            # the iteration that finished before (AWS's recordings).
+            details = {"name": state.name, "index": index}
+            child.cursor = thread.log.add(  # type: ignore[union-attr]
+                "MapIterationStarted",
+                work.last_child_event,
+                "mapIterationStartedEventDetails",
+                details,
+            )
+
+        child.on_start = iteration_started
+        return child
+
+    def record_success(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
         work: FanOut = thread.work
-        work.results.append(child.output)
-        details = {"name": state.name, "index": child.index}
+        details = {"name": thread.state.name, "index": child.index}  # type: ignore[union-attr]
         work.last_event = thread.log.add(  # type: ignore[union-attr]
             "MapIterationSucceeded", child.cursor, "mapIterationSucceededEventDetails", details
         )
         work.last_child_event = child.cursor
-        if work.next_index < work.count:
-            self._start_next(interp, thread)
-            return
-        self._finish(interp, thread)
 
-    def _finish(self, interp: Interpreter, thread: Thread) -> None:
-        work: FanOut = thread.work
-        thread.log.add(  # type: ignore[union-attr]
-            "MapStateSucceeded", work.last_event
-        )
-        output, assigned = state_output(interp, thread, work.results, work.ctx)
-        interp.exit(thread, output, thread.state.next, assigned, previous=work.last_event)  # type: ignore[union-attr]
-
-    def child_failed(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
-        state = thread.state
-        assert state is not None
-        details = {"name": state.name, "index": child.index}
+    def record_failure(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        details = {"name": thread.state.name, "index": child.index}  # type: ignore[union-attr]
         thread.log.add(  # type: ignore[union-attr]
             "MapIterationFailed", child.cursor, "mapIterationFailedEventDetails", details
         )
-        thread.cursor = child.cursor
-        thread.work = None
-        interp.state_failed(thread, child.error or "", child.cause)
+
+    def record_abort(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
+        details = {"name": thread.state.name, "index": child.index}  # type: ignore[union-attr]
+        child.cursor = thread.log.add(  # type: ignore[union-attr]
+            "MapIterationAborted", child.cursor, "mapIterationAbortedEventDetails", details
+        )
+
+    def finish(self, interp: Interpreter, thread: Thread) -> None:
+        work: FanOut = thread.work
+        thread.log.add("MapStateSucceeded", work.last_event)  # type: ignore[union-attr]
+        output, assigned = state_output(interp, thread, work.results, work.ctx)
+        interp.exit(thread, output, thread.state.next, assigned, previous=work.last_event)  # type: ignore[union-attr]
