@@ -291,7 +291,7 @@ def test_parallel_branches_run_concurrently() -> None:
     waits = [
         (
             e["type"],
-            (e.get("stateEnteredEventDetails") or e.get("stateExitedEventDetails"))["name"],
+            (e.get("stateEnteredEventDetails") or e["stateExitedEventDetails"])["name"],
             (e["timestamp"] - start).total_seconds(),
         )
         for e in result.events
