@@ -233,3 +233,30 @@ def test_jsonata_wait_seconds(seconds: Any, expected_seconds: int) -> None:
     result = execute(definition, {"s": 7})
     waited = result.events[2]["timestamp"] - result.events[1]["timestamp"]
     assert waited.total_seconds() == expected_seconds
+
+
+@pytest.mark.parametrize(
+    ("go", "expected"), [(True, {"via": '"rule"'}), (False, {"via": '"default"'})]
+)
+def test_choice_state_assign_applies_only_when_default_is_taken(go: bool, expected: Any) -> None:
+    definition = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.go",
+                        "BooleanEquals": True,
+                        "Assign": {"via": "rule"},
+                        "Next": "E",
+                    }
+                ],
+                "Assign": {"via": "default"},
+                "Default": "E",
+            },
+            "E": {"Type": "Succeed"},
+        },
+    }
+    result = execute(definition, {"go": go})
+    assert _exited(result.events, "C")["assignedVariables"] == expected

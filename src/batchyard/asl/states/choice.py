@@ -85,12 +85,11 @@ class ChoiceKind(StateKind):
                 chosen = rule
                 break
         next_state = self._next(thread, spec, chosen)
+        # The matching rule's Assign applies; the state's own only when Default is taken.
+        template = state.assign if chosen is None else chosen.assign
         assigned = None
-        if state.assign is not None:
-            assigned = payload(interp, thread, state.assign, data, "Assign", ctx)
-        if chosen is not None and chosen.assign is not None:
-            rule_assigned = payload(interp, thread, chosen.assign, data, "Assign", ctx)
-            assigned = {**(assigned or {}), **rule_assigned}
+        if template is not None:
+            assigned = payload(interp, thread, template, data, "Assign", ctx)
         output = select(interp, thread, state.output_path, data, "OutputPath", ctx)
         interp.exit(thread, output, next_state, assigned)
 
@@ -112,13 +111,15 @@ class ChoiceKind(StateKind):
                 chosen = rule
                 break
         next_state = self._next(thread, spec, chosen)
-        output, assigned = jsonata_output(state, names, thread.input)
-        if chosen is not None:
+        if chosen is None:  # Default: the state's own Output and Assign
+            output, assigned = jsonata_output(state, names, thread.input)
+        else:  # a rule matched: its Output and Assign
+            output = thread.input
             if chosen.output is not ABSENT:
                 output = jsonata(chosen.output, names, "Output")
+            assigned = None
             if chosen.assign is not None:
-                rule_assigned = jsonata(chosen.assign, names, "Assign")
-                assigned = {**(assigned or {}), **rule_assigned}
+                assigned = jsonata(chosen.assign, names, "Assign")
         interp.exit(thread, output, next_state, assigned)
 
     def _next(self, thread: Thread, spec: ChoiceSpec, chosen: Rule | None) -> CompiledState:
