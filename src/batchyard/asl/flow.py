@@ -118,11 +118,12 @@ def jsonpath_output(
     """ResultSelector, Assign, ResultPath, OutputPath: the state's output and its variables."""
     state = thread.state
     assert state is not None
-    if state.result_selector is not ABSENT:
-        result = payload(interp, thread, state.result_selector, result, "ResultSelector", ctx)
+    # Assign reads the raw result, before ResultSelector (AWS, as LocalStack's recordings pin).
     assigned = None
     if state.assign is not None:
         assigned = payload(interp, thread, state.assign, result, "Assign", ctx)
+    if state.result_selector is not ABSENT:
+        result = payload(interp, thread, state.result_selector, result, "ResultSelector", ctx)
     combined = place_result(thread, state.result_path, thread.input, result)
     output = select(interp, thread, state.output_path, combined, "OutputPath", ctx)
     return output, assigned

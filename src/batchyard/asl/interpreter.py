@@ -446,9 +446,8 @@ class Interpreter:
         if catcher is None:
             self.fail(thread, error, cause)
             return
-        error_output: dict[str, Any] = {"Error": error}
-        if cause is not None:
-            error_output["Cause"] = cause
+        # AWS binds an empty string for a missing error or cause.
+        error_output: dict[str, Any] = {"Error": error or "", "Cause": cause or ""}
         try:
             if state.jsonata:
                 names = bindings(self, thread, error_output=error_output)
