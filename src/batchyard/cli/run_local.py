@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,13 @@ from batchyard import asl
 _DETAIL_FIELDS = ("name", "error", "cause", "resource", "output", "input")
 
 
+class OutputFormat(StrEnum):
+    """How ``run-local`` prints the result."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
 def run_local(
     definition: Annotated[
         Path, typer.Argument(help="A state machine definition (.asl.json).", show_default=False)
@@ -24,8 +32,9 @@ def run_local(
     ] = "{}",
     name: Annotated[str | None, typer.Option(help="The execution name.")] = None,
     output_format: Annotated[
-        str, typer.Option("--output", "-o", help="table (default) or json.")
-    ] = "table",
+        OutputFormat,
+        typer.Option("--output", "-o", help="A history table, or the whole result as JSON."),
+    ] = OutputFormat.TABLE,
 ) -> None:
     """Run a state machine in process and print its output and event history.
 
@@ -55,7 +64,7 @@ def run_local(
             err.print(f"  {diagnostic.location or '/'}: {diagnostic.message}")
         raise typer.Exit(2) from None
 
-    if output_format == "json":
+    if output_format is OutputFormat.JSON:
         console.print_json(
             json.dumps(
                 {
@@ -82,13 +91,17 @@ def run_local(
 def _history_table(events: list[dict[str, Any]]) -> Table:
     table = Table(title="Execution history", show_lines=False)
     table.add_column("id", justify="right")
+    table.add_column("+time", justify="right")
     table.add_column("type")
     table.add_column("step")
     table.add_column("details", overflow="fold")
+    started = events[0]["timestamp"] if events else None
     for event in events:
         details = _details_of(event)
+        elapsed = (event["timestamp"] - started).total_seconds() if started else 0.0
         table.add_row(
             str(event["id"]),
+            f"{elapsed:.3f}s",
             event["type"],
             str(details.get("name", "")),
             _summarise(details),
