@@ -18,7 +18,7 @@ from typing import Any
 
 import batchyard.asl.lambda_invoke  # noqa: F401 - registers the Lambda integrations
 from batchyard.asl.clock import Clock, VirtualClock
-from batchyard.asl.context import ExecutionInfo
+from batchyard.asl.context import ACCOUNT, REGION, ROLE_ARN, ExecutionInfo
 from batchyard.asl.errors import InvalidDefinition
 from batchyard.asl.integrations import InvokeEnv
 from batchyard.asl.interpreter import Command, Interpreter, RunTask, StartTimer, TaskOutcome
@@ -41,10 +41,25 @@ class StateMachine:
         timeout = definition.get("TimeoutSeconds")
         self.timeout_seconds: float | None = float(timeout) if timeout is not None else None
 
-    def interpreter(self, input: Any, *, name: str, start_time: datetime) -> Interpreter:
-        """A fresh execution of this machine, not started yet."""
+    def interpreter(
+        self,
+        input: Any,
+        *,
+        name: str,
+        start_time: datetime,
+        role_arn: str = ROLE_ARN,
+        region: str = REGION,
+        account: str = ACCOUNT,
+    ) -> Interpreter:
+        """A fresh execution of this machine, not started yet (drive it with ``start``)."""
         info = ExecutionInfo(
-            state_machine_name=self.name, name=name, input=input, start_time=start_time
+            state_machine_name=self.name,
+            name=name,
+            input=input,
+            start_time=start_time,
+            role_arn=role_arn,
+            region=region,
+            account=account,
         )
         return Interpreter(self.program, info, self.timeout_seconds)
 
