@@ -150,3 +150,60 @@ def test_abort_records_aborted_states_then_execution_aborted() -> None:
         "error": "Stop",
         "cause": "by user",
     }
+
+
+def test_replaying_recorded_outcomes_rebuilds_the_same_execution() -> None:
+    """What a durable engine does after a crash: feed the persisted outcomes to a new interpreter."""
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "T",
+                    "States": {
+                        "T": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                            "Retry": [{"ErrorEquals": ["States.ALL"], "JitterStrategy": "FULL"}],
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    machine = compile(definition)
+    journal: list[tuple[str, int, Any, datetime]] = []
+
+    def drive(interp: Any, replay: list[tuple[str, int, Any, datetime]] | None) -> None:
+        pending = interp.start(T0)
+        now = T0
+        steps = iter(replay) if replay is not None else None
+        while pending:
+            command = pending.pop(0)
+            if steps is not None:
+                kind, thread_id, value, now = next(steps)
+            elif isinstance(command, RunTask):
+                item = command.request.parameters
+                fails = item == 2 and not any(j[0] == "task" and j[2].failed for j in journal)
+                value = TaskOutcome(error="Oops", cause="x") if fails else TaskOutcome(result=item)
+                kind, thread_id = "task", command.thread_id
+                journal.append((kind, thread_id, value, now))
+            else:
+                now = command.due
+                kind, thread_id, value = "timer", command.thread_id, None
+                journal.append((kind, thread_id, value, now))
+            if kind == "task":
+                pending += interp.task_completed(thread_id, value, now)
+            else:
+                pending += interp.timer_fired(thread_id, now)
+
+    first = machine.interpreter([1, 2, 3], name="replayed", start_time=T0)
+    drive(first, None)
+    again = machine.interpreter([1, 2, 3], name="replayed", start_time=T0)
+    drive(again, journal)
+    assert first.status == again.status == "SUCCEEDED"
+    assert first.output == again.output == [1, 2, 3]
+    assert first.events == again.events
