@@ -218,3 +218,18 @@ def test_unaliased_stats_columns_can_be_referenced_by_their_text() -> None:
         "stats count(*) by k | sort count(*) desc | fields k, count(*) * 2 as twice"
     )
     assert rows == [{"k": "c", "twice": "6"}, {"k": "b", "twice": "4"}, {"k": "a", "twice": "2"}]
+
+
+def test_json_access_with_backticked_keys_and_grouping() -> None:
+    events = Events([{"body": '{"attributes": {"special.char": "x"}, "status_code": 200}'},
+                     {"body": '{"attributes": {}, "status_code": 500}'},
+                     {"body": '{"status_code": 200}'}])  # fmt: skip
+    rows = events.query(
+        "fields jsonParse(body) as js | sort @timestamp asc | display js.attributes.`special.char`"
+    )
+    assert rows == [{"js.attributes.special.char": "x"}, {}, {}]
+    rows = events.query("fields jsonParse(body) as js | stats count() by js.status_code")
+    assert rows == [
+        {"js.status_code": "200", "count()": "2"},
+        {"js.status_code": "500", "count()": "1"},
+    ]

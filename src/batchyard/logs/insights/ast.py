@@ -19,6 +19,7 @@ class Node:
 @dataclass(frozen=True, slots=True)
 class Field(Node):
     name: str
+    parts: tuple[str, ...] = ()  # segments as written (backticked ones may contain dots)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,12 +61,12 @@ class Scope:
                 columns[name] = Sql(expr, Kind.STR)
         return cls(columns)
 
-    def resolve(self, name: str) -> Sql:
+    def resolve(self, name: str, parts: tuple[str, ...] = ()) -> Sql:
         found = self.columns.get(name)
         if found is not None:
             return found
         # `parsed.a.b` reads into a JSON value produced by jsonParse.
-        parts = name.split(".")
+        parts = parts or tuple(name.split("."))
         for cut in range(len(parts) - 1, 0, -1):
             base = self.columns.get(".".join(parts[:cut]))
             if base is not None and base.kind is Kind.JSON:
@@ -123,7 +123,7 @@ class ExprCompiler:
                     f"field '{node.name}' must be used in an aggregate function or the 'by' clause",
                 )
             return key
-        return self.scope.resolve(node.name)
+        return self.scope.resolve(node.name, node.parts)
 
     def string(self, node: ast.String) -> Sql:
         return Sql(literal(node.value), Kind.STR)

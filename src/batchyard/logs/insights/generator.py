@@ -102,7 +102,7 @@ class Generator:
         select: list[str] = []
         new: dict[str, Sql] = {}
         for name, expr in items:
-            if isinstance(expr, ast.Field) and expr.name == name:
+            if isinstance(expr, ast.Field) and expr.name == name and name in local.columns:
                 continue  # `fields a`: nothing to compute
             value = self.compiler(local).compile(expr)
             if value.kind is Kind.NULL:

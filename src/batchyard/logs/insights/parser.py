@@ -282,7 +282,7 @@ class Parser:
             self.next()
             if not tok.quoted and self.peek.type is T.LPAREN:
                 return self._call(tok)
-            return ast.Field(self.node_text(tok.start), tok.start, tok.value)
+            return ast.Field(self.node_text(tok.start), tok.start, tok.value, tok.parts)
         raise self.error("an expression")
 
     def _call(self, name: Token) -> ast.Call:

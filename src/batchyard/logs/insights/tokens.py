@@ -41,6 +41,7 @@ class Token:
     line: int
     column: int
     quoted: bool = False  # identifier written with backticks (never a keyword)
+    parts: tuple[str, ...] = ()  # identifier segments: `a.b`.c -> ("a.b", "c")
 
     def is_keyword(self, *words: str) -> bool:
         return self.type is T.IDENT and not self.quoted and self.value.lower() in words
@@ -109,9 +110,17 @@ class Tokenizer:
         self.pos += n
 
     def _emit(
-        self, type_: T, value: str, start: int, line: int, col: int, *, quoted: bool = False
+        self,
+        type_: T,
+        value: str,
+        start: int,
+        line: int,
+        col: int,
+        *,
+        quoted: bool = False,
+        parts: tuple[str, ...] = (),
     ) -> None:
-        self.tokens.append(Token(type_, value, start, self.pos, line, col, quoted))
+        self.tokens.append(Token(type_, value, start, self.pos, line, col, quoted, parts))
 
     def _regex_allowed(self) -> bool:
         if not self.tokens:
@@ -139,13 +148,15 @@ class Tokenizer:
             elif c in "'\"":
                 self._emit(T.STRING, self._quoted(c), start, line, col)
             elif c == "`":
-                self._emit(T.IDENT, self._identifier(), start, line, col, quoted=True)
+                parts = self._identifier()
+                self._emit(T.IDENT, ".".join(parts), start, line, col, quoted=True, parts=parts)
             elif c == "/" and self._regex_allowed():
                 self._emit(T.REGEX, self._regex(), start, line, col)
             elif c in DIGITS or (c == "." and text[self.pos + 1 : self.pos + 2] in _DIGIT_SET):
                 self._number(start, line, col)
             elif _is_ident_start(c):
-                self._emit(T.IDENT, self._identifier(), start, line, col)
+                parts = self._identifier()
+                self._emit(T.IDENT, ".".join(parts), start, line, col, parts=parts)
             elif c in PUNCT:
                 self._advance()
                 self._emit(PUNCT[c], c, start, line, col)
@@ -196,8 +207,9 @@ class Tokenizer:
                 self._advance()
         raise self.error("unterminated regular expression", start, len(self.text))
 
-    def _identifier(self) -> str:
-        """A field name: plain segments and backtick-quoted segments joined by dots."""
+    def _identifier(self) -> tuple[str, ...]:
+        """A field name's segments: plain dotted parts and backtick-quoted parts (kept whole,
+        dots included, so that `map.`special.char`` addresses the key "special.char")."""
         parts: list[str] = []
         text = self.text
         while True:
@@ -212,19 +224,20 @@ class Tokenizer:
                 begin = self.pos
                 while self.pos < len(text) and _is_ident_char(text[self.pos]):
                     self._advance()
-                parts.append(text[begin : self.pos])
-            # `a.`b`` and `` `a`.b``: a dot followed by a backtick continues the same name.
-            if self.pos < len(text) and text[self.pos] == "`" and parts[-1].endswith("."):
-                continue
+                plain = text[begin : self.pos]
+                if plain.endswith(".") and text[self.pos : self.pos + 1] == "`":
+                    parts.extend(plain[:-1].split("."))  # `a.`b``: continue with the quoted part
+                    continue
+                parts.extend(plain.split("."))
+            # `` `a`.b ``: a dot after a quoted part continues the same name.
             if (
                 text.startswith(".", self.pos)
                 and self.pos + 1 < len(text)
                 and (text[self.pos + 1] == "`" or _is_ident_char(text[self.pos + 1]))
             ):
-                parts.append(".")
                 self._advance()
                 continue
-            return "".join(parts)
+            return tuple(parts)
 
     def _number(self, start: int, line: int, col: int) -> None:
         text = self.text
