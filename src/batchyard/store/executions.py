@@ -1,0 +1,127 @@
+"""Executions: creation with name uniqueness, optimistic saves, keyset-paginated listing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from batchyard.store.errors import AlreadyExists, Conflict, NotFound
+from batchyard.store.records import Execution, Page, as_row, columns_of
+from batchyard.store.repository import (
+    Repository,
+    decode_token,
+    encode_token,
+    to_record,
+    to_records,
+)
+from batchyard.store.schema import executions, from_millis, to_millis
+
+_COLUMNS = columns_of(Execution)
+_IMMUTABLE = frozenset(
+    {"arn", "state_machine_arn", "name", "type", "input", "start_date", "created", "version"}
+)
+_MUTABLE = tuple(c for c in _COLUMNS if c not in _IMMUTABLE)
+
+
+class Executions(Repository):
+    """``store.executions``."""
+
+    def create(self, execution: Execution) -> Execution:
+        """Insert ``execution``.
+
+        Raises :class:`AlreadyExists` when the ARN exists or, for a STANDARD execution, the
+        state machine already has an execution of that name. The check is the unique index
+        itself (``INSERT ... ON CONFLICT DO NOTHING``), so two replicas racing on one name
+        cannot both win, and the surrounding transaction stays usable for the caller to read
+        the existing execution (StartExecution's idempotent answer).
+        """
+        with self._write() as conn:
+            stmt = self._db.insert(executions).values(as_row(execution, _COLUMNS))
+            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+                raise AlreadyExists("execution", f"{execution.state_machine_arn}/{execution.name}")
+        return execution
+
+    def get(self, arn: str) -> Execution:
+        with self._read() as conn:
+            row = conn.execute(sa.select(executions).where(executions.c.arn == arn)).first()
+        if row is None:
+            raise NotFound("execution", arn)
+        return to_record(Execution, row)
+
+    def find(self, arn: str) -> Execution | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(executions).where(executions.c.arn == arn)).first()
+        return None if row is None else to_record(Execution, row)
+
+    def find_by_name(self, state_machine_arn: str, name: str) -> Execution | None:
+        """The STANDARD execution named ``name`` of ``state_machine_arn``, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(executions)
+                .where(executions.c.state_machine_arn == state_machine_arn)
+                .where(executions.c.name == name)
+                .where(executions.c.type == "STANDARD")
+            ).first()
+        return None if row is None else to_record(Execution, row)
+
+    def save(self, execution: Execution) -> Execution:
+        """Write ``execution`` if it is still at ``execution.version``; return it one version on.
+
+        Raises :class:`Conflict` when someone saved it in between (e.g. StopExecution racing
+        with the engine completing it): the caller re-reads and decides again.
+        """
+        saved = replace(execution, version=execution.version + 1)
+        with self._write() as conn:
+            result = conn.execute(
+                executions.update()
+                .where(executions.c.arn == execution.arn)
+                .where(executions.c.version == execution.version)
+                .values({n: getattr(saved, n) for n in _MUTABLE}, version=saved.version)
+            )
+            if result.rowcount != 1:
+                raise Conflict("execution", execution.arn, execution.version)
+        return saved
+
+    def list(
+        self,
+        *,
+        state_machine_arn: str | None = None,
+        map_run_arn: str | None = None,
+        status: str | None = None,
+        redrive_status: str | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+    ) -> Page[Execution]:
+        """Executions newest first (``start_date`` descending), filtered, ``limit`` per page."""
+        c = executions.c
+        query = sa.select(executions).order_by(c.start_date.desc(), c.arn.desc())
+        for column, value in (
+            (c.state_machine_arn, state_machine_arn),
+            (c.map_run_arn, map_run_arn),
+            (c.status, status),
+            (c.redrive_status, redrive_status),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if next_token is not None:
+            start, arn = decode_token(next_token)
+            query = query.where(sa.tuple_(c.start_date, c.arn) < sa.tuple_(from_millis(start), arn))
+        with self._read() as conn:
+            items = to_records(Execution, conn.execute(query.limit(limit + 1)))
+        if len(items) <= limit:
+            return Page(items)
+        last = items[limit - 1]
+        return Page(items[:limit], encode_token(to_millis(last.start_date), last.arn))
+
+    def purge_closed(self, before: datetime) -> int:
+        """Delete executions that stopped before ``before`` with their history, timers and
+        tokens (AWS keeps closed executions 90 days, after which the name is free again)."""
+        with self._write() as conn:
+            result = conn.execute(
+                executions.delete()
+                .where(executions.c.stop_date.is_not(None))
+                .where(executions.c.stop_date < before)
+            )
+            return result.rowcount
