@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from batchyard.cli.run_local import run_local
+from batchyard.cli.server import server
 
 app = typer.Typer(
     name="batchyard",
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("run-local")(run_local)
+app.command("server")(server)
 
 
 @app.callback()

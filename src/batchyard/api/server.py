@@ -1,0 +1,89 @@
+"""``batchyard server`` assembled: the log store, the API services, uvicorn.
+
+``build_app`` wires the components of one server process under its data directory
+(``logs.duckdb`` now; ``state.db`` when the engine arrives); ``serve`` runs it with uvicorn,
+which turns SIGTERM/SIGINT into a graceful shutdown: requests drain, the workers stop, and the
+log store flushes its journal and closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from batchyard.api.app import App, ServerConfig
+from batchyard.api.logs import LogsApi
+from batchyard.logs import LogStore
+
+log = logging.getLogger("batchyard.server")
+
+RETENTION_INTERVAL_S = 3600.0
+
+
+class RetentionWorker:
+    """Deletes events past their group's retention, hourly (and once at start)."""
+
+    def __init__(self, store: LogStore, interval_s: float = RETENTION_INTERVAL_S) -> None:
+        self._store = store
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="log-retention", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deleted = self._store.expire()
+                if deleted:
+                    log.info("retention: deleted %d expired log events", deleted)
+            except Exception:
+                log.exception("retention pass failed")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def build_app(config: ServerConfig) -> App:
+    """The server's ``App``: every service and worker, data under ``config.data_dir``."""
+    app = App(config)  # checks the credentials before anything is created on disk
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = LogStore(
+        str(config.data_dir / "logs.duckdb"),
+        account_id=config.account_id,
+        region=config.region,
+    )
+    app.on_shutdown(store.close)
+    logs = LogsApi(store, tags_path=config.data_dir / "logs-tags.json")
+    app.add_service(logs.service())
+    app.add_worker(logs.queries)
+    app.add_worker(RetentionWorker(store))
+    return app
+
+
+def serve(config: ServerConfig, *, log_level: str = "info") -> None:
+    """Run the server in the foreground until SIGTERM or SIGINT."""
+    app = build_app(config)
+    log.info(
+        "batchyard server on http://%s:%d (region %s, account %s, data in %s)",
+        config.host, config.port, config.region, config.account_id, config.data_dir,
+    )  # fmt: skip
+    uvicorn.Server(
+        uvicorn.Config(
+            app.asgi(),
+            host=config.host,
+            port=config.port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="on",
+        )
+    ).run()
+    log.info("batchyard server stopped")
