@@ -12,6 +12,7 @@ from batchyard.logs.errors import (
     ResourceNotFoundException,
 )
 from batchyard.logs.insights.errors import MalformedQueryException
+from batchyard.logs.query import QueryResult
 from batchyard.logs.store import LogStore
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LogStore",
     "LogsError",
     "MalformedQueryException",
+    "QueryResult",
     "ResourceAlreadyExistsException",
     "ResourceNotFoundException",
 ]

@@ -91,9 +91,17 @@ def walk_shape(
     return out
 
 
-def discover(con: Connection, batch: str) -> list[Leaf]:
+def discover(con: Connection, batch: str, where: str = "TRUE") -> list[Leaf]:
     """Discover the leaf fields of the JSON-object messages in ``batch`` (distinct, ordered)."""
-    rows = con.execute(f"SELECT DISTINCT try(json_structure(message)) FROM {batch}").fetchall()
+    return _discover(con, batch, where)[2]
+
+
+def _discover(
+    con: Connection, batch: str, where: str
+) -> tuple[list[Any], dict[str, int], list[Leaf]]:
+    rows = con.execute(
+        f"SELECT DISTINCT try(json_structure(message)) FROM {batch} WHERE {where}"
+    ).fetchall()
     # Only JSON objects are discovered; other messages (text, arrays, scalars) have no fields.
     shapes = [shape for (text,) in rows if text and isinstance(shape := json.loads(text), dict)]
     lengths: dict[str, int] = {}
@@ -106,9 +114,10 @@ def discover(con: Connection, batch: str) -> list[Leaf]:
         selects = ", ".join(
             f"coalesce(max(try(json_array_length(message, {sql_string(p)}))), 0)" for p in pointers
         )
-        (found,) = con.execute(f"SELECT [{selects}] FROM {batch}").fetchone()
+        (found,) = con.execute(f"SELECT [{selects}] FROM {batch} WHERE {where}").fetchone()
         lengths.update(zip(pointers, (int(n) for n in found), strict=True))
-    return list(dict.fromkeys(leaf for shape_leaves in leaves for leaf in shape_leaves))
+    unique = list(dict.fromkeys(leaf for shape_leaves in leaves for leaf in shape_leaves))
+    return shapes, lengths, unique
 
 
 def conflicting(leaves: Iterable[Leaf]) -> set[str]:

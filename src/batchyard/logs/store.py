@@ -8,8 +8,10 @@ exactly this). Design:
   column) and lookup tables -- and, through an ``EventBackend`` (see ``backend.py``), the
   events. Event storage is an interface so that Parquet segments on shared storage can be
   added for several replicas without touching ingestion or queries.
-* **Ingestion in bulk** (``put_log_events``): the batch goes to DuckDB through Arrow in one
-  step; JSON messages are shredded there (``ingest.py``) into one VARCHAR column per
+* **Ingestion in bulk**: ``put_log_events`` validates a batch and appends it to the journal
+  (``journal.py``: Arrow IPC, durable when the call returns); ``flush`` -- when 250,000 events
+  have piled up, before every read, on close -- moves the journal into DuckDB in one
+  transaction, JSON messages shredded there (``ingest.py``) into one VARCHAR column per
   discovered field, so that Insights queries read columns instead of re-parsing messages.
 * **One lock** serialises use of the connection: DuckDB connections are not thread-safe, and
   one writer at a time is what DuckDB wants anyway.
@@ -557,6 +559,7 @@ class LogStore:
         # turns a message that is not JSON into NULL instead of an error.
         leaves = ingest.discover(con, "_batch")
         new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
+        ordered = list(leaves)
         if new:
             added = {
                 name: f"f_{len(self._columns) + i}" for i, name in enumerate(dict.fromkeys(new))
@@ -564,7 +567,7 @@ class LogStore:
             self._backend.add_columns(list(added.values()))
             con.executemany("INSERT INTO fields VALUES (?, ?)", [list(kv) for kv in added.items()])
             self._columns.update(added)
-        extracted = list(ingest.extraction_columns(leaves, self._columns))
+        extracted = list(ingest.extraction_columns(ordered, self._columns))
         columns = [*BASE_COLUMNS, *(c for c, _ in extracted)]
         selects = [
             "seq, group_id, stream_id, ts, ingestion, strlen(message), message",
@@ -573,7 +576,7 @@ class LogStore:
         inner = "_batch"
         if leaves:
             inner = (
-                f"(SELECT *, try(json_extract_string(message, {ingest.pointer_list(leaves)}))"
+                f"(SELECT *, try(json_extract_string(message, {ingest.pointer_list(ordered)}))"
                 " AS _l FROM _batch)"
             )
         self._backend.append(columns, f"SELECT {', '.join(selects)} FROM {inner}")
