@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -389,6 +391,75 @@ def test_map_iteration_failure_aborts_other_iterations() -> None:
         "MapIterationFailed",
         "WaitStateAborted",
         "MapIterationAborted",
+        "MapStateFailed",
+        "ExecutionFailed",
+    ]
+
+
+S3_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "asl" / "distributed_map" / "s3"
+
+
+def test_distributed_map_reads_items_batches_and_writes_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(S3_FIXTURES, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "out-bucket").mkdir()
+    monkeypatch.setenv("BATCHYARD_S3_ROOT", str(tmp_path))
+    state: dict[str, Any] = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": "data-bucket", "Key.$": "$.key"},
+        },
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Count",
+            "States": {"Count": {"Type": "Pass", "OutputPath": "$.Items", "End": True}},
+        },
+        "End": True,
+    }
+    result = execute({"StartAt": "M", "States": {"M": state}}, {"key": "json/movies.json"})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == [
+        [{"title": "Alien", "year": 1979}, {"title": "Heat", "year": 1995}],
+        ["a string item", 42],
+        [None],
+    ]
+    # With an ItemReader the length AWS records is 0.
+    assert result.events[2]["mapStateStartedEventDetails"] == {"length": 0}
+
+    state["ResultWriter"] = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "out-bucket", "Prefix": "runs"},
+    }
+    written = execute({"StartAt": "M", "States": {"M": state}}, {"key": "json/movies.json"})
+    assert written.status == "SUCCEEDED", written.cause
+    details = written.output["ResultWriterDetails"]
+    assert details["Bucket"] == "out-bucket"
+    assert any((tmp_path / "out-bucket").rglob("*.json"))
+
+
+def test_distributed_map_item_reader_failure() -> None:
+    state = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "Parameters": {"Bucket": "no-such-bucket-here", "Key": "x.json"},
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}},
+        },
+        "End": True,
+    }
+    result = execute({"StartAt": "M", "States": {"M": state}}, {})
+    assert result.error == "States.ItemReaderFailed"
+    assert _types(result.events)[-4:] == [
+        "MapRunStarted",
+        "MapRunFailed",
         "MapStateFailed",
         "ExecutionFailed",
     ]
