@@ -194,3 +194,29 @@ def state_output(
         names = bindings(interp, thread, result=result, ctx=ctx)
         return jsonata_output(state, names, result)
     return jsonpath_output(interp, thread, result, ctx)
+
+
+_JSON_TYPES = ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"))
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    for py_type, name in _JSON_TYPES:
+        if isinstance(value, py_type):
+            return name
+    return "array" if isinstance(value, list) else "object"
+
+
+def unexpected_type(template: Any, field: str, expected: str, value: Any) -> EvaluationFailed:
+    """AWS's error for a JSONata field whose value has the wrong type (recorded for Items)."""
+    expr = str(template).strip()
+    if expr.startswith("{%") and expr.endswith("%}"):
+        expr = expr[2:-2].strip()
+    return EvaluationFailed(
+        "States.QueryEvaluationError",
+        f"The JSONata expression '{expr}' specified for the field '{field}' returned an "
+        f"unexpected result type. Expected '{expected}', but was '{json_type(value)}' for "
+        f"value: {to_json(value)}",
+        field,
+    )

@@ -15,6 +15,7 @@ from batchyard.asl.flow import (
     prefixed,
     select,
     state_error,
+    unexpected_type,
 )
 from batchyard.asl.model import ABSENT, CompiledState, Compiler
 from batchyard.asl.states.base import StateKind
@@ -101,12 +102,7 @@ class ChoiceKind(StateKind):
         for rule in spec.rules:
             value = jsonata(rule.condition, names, "Condition")
             if not isinstance(value, bool):
-                raise StatesError(
-                    "States.QueryEvaluationError",
-                    f"An error occurred while executing the state '{state.name}' (entered at "
-                    f"the event id #{thread.entered_id}). The Condition field's JSONata "
-                    "expression must evaluate to a boolean.",
-                )
+                raise unexpected_type(rule.condition, "Condition", "boolean", value)
             if value:
                 chosen = rule
                 break

@@ -30,6 +30,7 @@ from batchyard.asl.flow import (
     select,
     state_error,
     state_output,
+    unexpected_type,
 )
 from batchyard.asl.model import ABSENT, CompiledState, Compiler, Program
 from batchyard.asl.states.base import StateKind
@@ -164,26 +165,6 @@ class ParallelKind(FanOutKind):
         interp.exit(thread, output, thread.state.next, assigned, previous=last)  # type: ignore[union-attr]
 
 
-_JSON_TYPES = ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"))
-
-
-def _not_array(items_field: Any, value: Any) -> str:
-    if not isinstance(items_field, str):
-        return f"Map state input must be an array but was: {to_json(value)}"
-    expr = items_field.strip()
-    if expr.startswith("{%") and expr.endswith("%}"):
-        expr = expr[2:-2].strip()
-    typ = "null" if value is None else "object"
-    for py_type, name in _JSON_TYPES:
-        if isinstance(value, py_type):
-            typ = name
-            break
-    return (
-        f"The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected "
-        f"result type. Expected 'array', but was '{typ}' for value: {to_json(value)}"
-    )
-
-
 def max_concurrency(interp: Interpreter, thread: Thread, data: Any, ctx: Any) -> int:
     """``MaxConcurrency`` (or its Path / JSONata form); 0 means no limit."""
     state = thread.state
@@ -228,8 +209,12 @@ class MapKind(FanOutKind):
             data = thread.input
             items = jsonata(raw["Items"], names, "Items") if "Items" in raw else data
             if not isinstance(items, list):
+                if "Items" in raw and isinstance(raw["Items"], str):
+                    raise unexpected_type(raw["Items"], "Items", "array", items)
                 raise EvaluationFailed(
-                    "States.QueryEvaluationError", _not_array(raw.get("Items"), items), "Items"
+                    "States.QueryEvaluationError",
+                    f"Map state input must be an array but was: {to_json(items)}",
+                    "Items",
                 )
         else:
             ctx = interp.context(thread) if state.needs_context else None
