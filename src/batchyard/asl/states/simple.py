@@ -15,6 +15,7 @@ from batchyard.asl.flow import (
     place_result,
     select,
     state_error,
+    unexpected_type,
 )
 from batchyard.asl.intrinsics import evaluate_intrinsic
 from batchyard.asl.model import ABSENT, CompiledState, Compiler
@@ -104,13 +105,21 @@ class FailKind(StateKind):
         raw = state.raw
         if state.jsonata:
             names = bindings(interp, thread)
-            error = jsonata(raw["Error"], names, "Error") if "Error" in raw else None
-            cause = jsonata(raw["Cause"], names, "Cause") if "Cause" in raw else None
+            error = self._jsonata_field(raw, "Error", names)
+            cause = self._jsonata_field(raw, "Cause", names)
         else:
             ctx = interp.context(thread) if state.needs_context else None
             error = self._field(interp, thread, "Error", ctx)
             cause = self._field(interp, thread, "Cause", ctx)
         interp.fail(thread, error, cause)
+
+    def _jsonata_field(self, raw: dict[str, Any], name: str, names: Any) -> str | None:
+        if name not in raw:
+            return None
+        value = jsonata(raw[name], names, name)
+        if not isinstance(value, str):
+            raise unexpected_type(raw[name], name, "string", value)
+        return value
 
     def _field(self, interp: Interpreter, thread: Thread, name: str, ctx: Any) -> str | None:
         raw = thread.state.raw  # type: ignore[union-attr]
