@@ -6,18 +6,24 @@ Design (it is what lets a durable engine resume an execution after a crash):
   never on the Python call stack across a wait. A *thread* is one path of control: the
   execution itself, a Parallel branch or a Map iteration. Threads form a tree through
   ``parent``; a Parallel/Map state that waits for children is simply a thread in ``WAITING``.
-* The interpreter does no I/O and never reads a clock. It is driven by four inputs —
-  :meth:`start`, :meth:`task_completed`, :meth:`timer_fired` and :meth:`time_out` — each taking
-  ``now``, and it answers with :class:`RunTask` / :class:`StartTimer` commands for the driver
-  (``execution.execute`` in memory; the durable engine later) to carry out.
+* The interpreter does no I/O and never reads a clock. It is driven by five inputs —
+  :meth:`start`, :meth:`task_completed`, :meth:`timer_fired`, :meth:`time_out` and
+  :meth:`abort` — each taking ``now``, and it answers with :class:`RunTask` /
+  :class:`StartTimer` commands for the driver (``execution.execute`` in memory; the durable
+  engine later) to carry out.
+* It is deterministic: the same inputs in the same order give the same threads (ids), the same
+  commands and the same history (randomness — retry jitter, Map Run ids — comes from a generator
+  seeded with the execution name). A durable engine persists each input it feeds in and, after
+  a crash, rebuilds the interpreter by feeding them again; nothing else needs to be saved.
 * Each state type is a ``StateKind`` (``batchyard.asl.states``) looked up from a table; the
   core only knows the life cycle every state shares: enter, run, exit or fail, retry, catch.
 * ``previousEventId`` follows AWS: every thread keeps a ``cursor`` (its last event); the first
   state of the execution points at 0, a branch's first state at ``ParallelStateStarted``, an
   iteration's at its ``MapIterationStarted``.
 
-Children run one at a time, in order, which gives the same history as AWS with
-``MaxConcurrency: 1`` and keeps histories deterministic.
+Ready threads run smallest ``key`` first (the path of branch/iteration indexes): depth-first and
+in index order. Children that never wait therefore run one after another — the history AWS
+records with ``MaxConcurrency: 1`` — while children waiting on tasks or timers interleave.
 """
 
 from __future__ import annotations
