@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batchyard.asl import VirtualClock, compile, execute
+from batchyard.asl.integrations import Family, describe_service_resource, register
 from batchyard.asl.interpreter import RunTask, StartTimer, TaskOutcome
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -207,3 +208,45 @@ def test_replaying_recorded_outcomes_rebuilds_the_same_execution() -> None:
     assert first.status == again.status == "SUCCEEDED"
     assert first.output == again.output == [1, 2, 3]
     assert first.events == again.events
+
+
+class _Callback:
+    """An integration as the durable engine will add one: the worker answers later."""
+
+    family: Family = "Task"
+
+    def describe(self, resource: str) -> tuple[str, str]:
+        return describe_service_resource(resource)
+
+    def invoke(self, request: Any, env: Any) -> TaskOutcome:  # pragma: no cover - engine only
+        raise AssertionError("the engine answers callbacks, not the in-memory driver")
+
+
+def test_callback_tasks_get_a_task_token_and_plug_in_through_the_registry() -> None:
+    resource = "arn:aws:states:::batchyard-test:notify.waitForTaskToken"
+    register(r"arn:aws:states:::batchyard-test:notify\.waitForTaskToken", _Callback())
+    machine = compile(
+        {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": resource,
+                    "Parameters": {"token.$": "$$.Task.Token", "q": 1},
+                    "End": True,
+                }
+            },
+        }
+    )
+    interp = machine.interpreter({}, name="cb", start_time=T0)
+    (command,) = interp.start(T0)
+    assert isinstance(command, RunTask)
+    token = command.request.task_token
+    assert token is not None and command.request.parameters == {"token": token, "q": 1}
+    scheduled = interp.events[-1]["taskScheduledEventDetails"]
+    assert (scheduled["resourceType"], scheduled["resource"]) == (
+        "batchyard-test",
+        "notify.waitForTaskToken",
+    )
+    interp.task_completed(command.thread_id, TaskOutcome(result={"answer": 42}), T0)
+    assert interp.status == "SUCCEEDED" and interp.output == {"answer": 42}

@@ -250,7 +250,13 @@ class Interpreter:
         self.threads[thread.id] = thread
         return thread
 
-    def context(self, thread: Thread, *, map_item: tuple[int, Any] | None = None) -> Any:
+    def context(
+        self,
+        thread: Thread,
+        *,
+        map_item: tuple[int, Any] | None = None,
+        task_token: str | None = None,
+    ) -> Any:
         state = thread.state
         assert state is not None and thread.entered_time is not None
         return context_object(
@@ -260,7 +266,12 @@ class Interpreter:
             thread.entered_time,
             thread.retry_total,
             map_item=map_item,
+            task_token=task_token,
         )
+
+    def new_token(self) -> str:
+        """A task token for a callback task (deterministic, like every id the interpreter makes)."""
+        return f"{self.rng.getrandbits(128):032x}{self.rng.getrandbits(128):032x}"
 
     def emit(self, type_: str, thread: Thread, key: str | None = None, details: Any = None) -> int:
         event_id = thread.log.add(type_, thread.cursor, key, details)  # type: ignore[union-attr]

@@ -69,8 +69,11 @@ class TaskKind(StateKind):
         resource = state.raw.get("Resource", "")
         names: Any = None
         ctx: Any = None
+        # A callback task gets its token in $$.Task.Token; the integration carries it to the
+        # worker that will answer (SendTaskSuccess/Failure), which the durable engine provides.
+        token = interp.new_token() if resource.endswith(".waitForTaskToken") else None
         if state.jsonata:
-            ctx = interp.context(thread)
+            ctx = interp.context(thread, task_token=token)
             names = bindings(interp, thread, ctx=ctx)
             data = thread.input
             parameters = (
@@ -79,7 +82,11 @@ class TaskKind(StateKind):
                 else thread.input
             )
         else:
-            ctx = interp.context(thread) if state.needs_context else None
+            ctx = (
+                interp.context(thread, task_token=token)
+                if state.needs_context or token is not None
+                else None
+            )
             data = select(interp, thread, state.input_path, thread.input, "InputPath", ctx)
             parameters = data
             if state.parameters is not ABSENT:
@@ -87,9 +94,9 @@ class TaskKind(StateKind):
         timeout = _seconds_field(interp, thread, "TimeoutSeconds", data, names, ctx)
         heartbeat = _seconds_field(interp, thread, "HeartbeatSeconds", data, names, ctx)
         integration = resolve(resource)
-        if integration is None or resource.endswith(".waitForTaskToken"):
+        if integration is None:
             raise state_error(thread, "States.Runtime", unsupported_cause(resource))
-        request = TaskRequest(resource, parameters, state.name, timeout, heartbeat)
+        request = TaskRequest(resource, parameters, state.name, timeout, heartbeat, token)
         resource_type, resource_name = integration.describe(resource)
         parameters_text = to_json(parameters)
         if over_limit(parameters_text):
