@@ -195,6 +195,8 @@ class Interpreter:
 
     def time_out(self, now: datetime) -> list[Command]:
         """The execution's TimeoutSeconds passed: it ends TIMED_OUT."""
+        if self.status != "RUNNING":
+            return []
         self.log.now = now
         root = self.threads[0]
         self.log.add(
@@ -210,6 +212,8 @@ class Interpreter:
 
     def abort(self, now: datetime, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: states still in progress are aborted, the execution ends ABORTED."""
+        if self.status != "RUNNING":
+            return
         self.log.now = now
         self.abort_thread(self.threads[0])
         root = self.threads[0]
