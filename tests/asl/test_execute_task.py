@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -333,3 +334,26 @@ def test_task_timeout_and_heartbeat_appear_in_scheduled_event() -> None:
     details = result.events[2]["taskScheduledEventDetails"]
     assert details["timeoutInSeconds"] == 30
     assert details["heartbeatInSeconds"] == 5
+
+
+@pytest.mark.parametrize(
+    ("resource", "timed_out"),
+    [(LEGACY.format("slow"), "LambdaFunctionTimedOut"), (INVOKE, "TaskTimedOut")],
+)
+def test_handler_running_past_timeout_seconds_is_states_timeout(
+    resource: str, timed_out: str
+) -> None:
+    def slow(event: Any, context: Any) -> Any:
+        time.sleep(1.05)
+        return "late"
+
+    definition = _task(
+        resource,
+        Parameters={"FunctionName": "slow"},
+        TimeoutSeconds=1,
+        Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}],
+    )
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
+    result = execute(definition, {}, functions={"slow": slow})
+    assert result.output == {"Error": "States.Timeout", "Cause": ""}
+    assert timed_out in _types(result.events)
