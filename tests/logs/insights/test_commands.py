@@ -233,3 +233,18 @@ def test_json_access_with_backticked_keys_and_grouping() -> None:
         {"js.status_code": "200", "count()": "2"},
         {"js.status_code": "500", "count()": "1"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("glob", "names", "expected"),
+    [
+        ("a=*;b=*", "x, y", [{"x": "", "y": "2"}, {"x": "1;", "y": "3"}, {}]),
+        ("a=**;", "x, y", [{"x": "", "y": ""}, {"x": "", "y": "1"}, {}]),
+        ("*", "x", [{"x": "a=;b=2"}, {"x": "a=1;;b=3"}, {"x": "zzz"}]),
+        ("*=*", "x, y", [{"x": "a", "y": ";b=2"}, {"x": "a", "y": "1;;b=3"}, {}]),
+    ],
+)
+def test_glob_captures_may_be_empty(glob: str, names: str, expected: list[dict[str, str]]) -> None:
+    events = Events(["a=;b=2", "a=1;;b=3", "zzz"])
+    query = f"parse @message '{glob}' as {names} | sort @timestamp asc | display {names}"
+    assert events.query(query) == expected

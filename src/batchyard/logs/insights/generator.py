@@ -32,7 +32,13 @@ from .compiled import PREFIX, CompiledQuery, LookupTableInfo, OutputColumn, Stag
 from .errors import MalformedQueryException
 from .expressions import ExprCompiler, Scope
 from .natural import order_terms
-from .regex import can_match_empty, glob_to_regex, groups_never_empty, translate
+from .regex import (
+    can_match_empty,
+    glob_to_regex,
+    glob_with_anchors,
+    groups_never_empty,
+    translate,
+)
 from .tokens import position
 from .values import NULL, Kind, Sql, as_bool, as_str, ident, json_text, literal
 
@@ -189,28 +195,35 @@ class Generator:
         if source.kind is Kind.NULL:
             self.scope.columns.update({name: NULL for name in cmd.names})
             return
+        trims: tuple[str, ...] = ()
         if isinstance(cmd.pattern, ast.String):
-            pattern = glob_to_regex(cmd.pattern.value)
+            glob = glob_with_anchors(cmd.pattern.value)
+            pattern = glob.pattern if glob else glob_to_regex(cmd.pattern.value)
+            trims = glob.trims if glob else ()
         else:
             pattern = translate(cmd.pattern.pattern, extract=True).pattern
-        flags = ""
-        if pattern.startswith("(?s)"):
-            flags, pattern = "(?s)", pattern[4:]
-        if groups_never_empty(flags + pattern):
+        if trims or groups_never_empty(pattern):
             # An empty capture can only mean "no match": extract directly, as one would by hand.
+            cut = {"last": "left({}, -1)", "first": "substr({}, 2)"}
+            shape = [cut[t] for t in trims] or ["{}"] * len(cmd.names)
             if len(cmd.names) == 1:
-                values = [f"nullif(regexp_extract({source}, {literal(flags + pattern)}, 1), '')"]
-                self.add_stage(Stage(select=f"*, {values[0]} AS {self.fresh()}", matched=True))
-                self.scope.columns[cmd.names[0]] = Sql(f"{PREFIX}v{self.counter}", Kind.STR)
+                value = shape[0].format(
+                    f"nullif(regexp_extract({source}, {literal(pattern)}, 1), '')"
+                )
+                column = self.fresh()
+                self.add_stage(Stage(select=f"*, {value} AS {column}", matched=True))
+                self.scope.columns[cmd.names[0]] = Sql(column, Kind.STR)
                 return
             match = self.fresh()
             names = [f"g{i}" for i in range(len(cmd.names))]
-            extract = f"regexp_extract({source}, {literal(flags + pattern)}, {names!r})"
+            extract = f"regexp_extract({source}, {literal(pattern)}, {names!r})"
             self.add_stage(Stage(select=f"*, {extract} AS {match}", matched=True))
-            self._bind_groups(
-                cmd.names, [f"nullif({match}.g{i}, '')" for i in range(len(cmd.names))]
-            )
+            values = [shape[i].format(f"nullif({match}.g{i}, '')") for i in range(len(cmd.names))]
+            self._bind_groups(cmd.names, values)
             return
+        flags = ""
+        if pattern.startswith("(?s)"):
+            flags, pattern = "(?s)", pattern[4:]
         guarded = can_match_empty(pattern)
         match = self.fresh()
         names = ["m", *(f"g{i}" for i in range(len(cmd.names)))]

@@ -118,10 +118,50 @@ def glob_to_regex(glob: str) -> str:
     parts = glob.split("*")
     out = ["(?s)"]
     for n, literal in enumerate(parts):
-        out.append("".join("\\" + ch if ch in _META else ch for ch in literal))
+        out.append(_escape(literal))
         if n < len(parts) - 1:
             out.append("(.*)" if n == len(parts) - 2 and parts[-1] == "" else "(.*?)")
     return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A glob whose every capture is non-empty when the pattern matches: each ``*`` group also
+    takes the first character of the literal after it (or, for a trailing ``*``, the last one
+    before it), which ``trims`` says to cut off again (``"last"`` / ``"first"``).  An empty
+    capture then means "no match", so a single ``regexp_extract`` suffices."""
+
+    pattern: str
+    trims: tuple[str, ...]
+
+
+def glob_with_anchors(glob: str) -> Glob | None:
+    """The :class:`Glob` form of ``glob``, or None when a ``*`` has no literal beside it."""
+    parts = glob.split("*")
+    out = ["(?s)"]
+    trims: list[str] = []
+    literal = parts[0]
+    for n in range(1, len(parts)):
+        following = parts[n]
+        trailing = n == len(parts) - 1 and following == ""
+        if trailing:
+            if not literal:
+                return None
+            out.append(_escape(literal[:-1]) + "(" + _escape(literal[-1]) + ".*)")
+            trims.append("first")
+        else:
+            if not following:
+                return None
+            out.append(_escape(literal) + "(.*?" + _escape(following[0]) + ")")
+            trims.append("last")
+            following = following[1:]
+        literal = following
+    out.append(_escape(literal))
+    return Glob("".join(out), tuple(trims))
+
+
+def _escape(literal: str) -> str:
+    return "".join("\\" + ch if ch in _META else ch for ch in literal)
 
 
 def groups_never_empty(pattern: str) -> bool:
