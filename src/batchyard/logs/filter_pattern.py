@@ -233,9 +233,7 @@ class _JsonParser:
         )
         scalar = f"CASE WHEN json_type({node}) NOT IN ('OBJECT', 'ARRAY', 'NULL') THEN {node} ->> '$' END"
         numeric = f"CASE WHEN json_type({node}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN ({node} ->> '$')::DOUBLE END"
-        if value.number is not None and word in ("=", "!="):
-            # '= 200' is a number test on numbers and a text test on strings.
-            return _compare(scalar, word, value, numeric)
+        # '= 200' is a number test on numbers and a text test on strings (see _compare).
         return _compare(scalar, word, value, numeric)
 
 

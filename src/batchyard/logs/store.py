@@ -25,12 +25,9 @@ the server) deletes events older than that.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import itertools
-import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,19 +50,21 @@ from batchyard.logs.errors import (
 )
 from batchyard.logs.journal import SCHEMA as JOURNAL_SCHEMA
 from batchyard.logs.journal import Journal
+from batchyard.logs.rules import (
+    DAY_MS,
+    GROUP_NAME_RE,
+    MAX_EVENTS_LIMIT,
+    RETENTION_DAYS,
+    STREAM_NAME_RE,
+    check_limit,
+    paginate,
+    rejections,
+    validate_name,
+)
 
 if TYPE_CHECKING:
     from batchyard.logs.insights import LookupTableInfo
     from batchyard.logs.query import QueryResult
-
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                  2557, 2922, 3288, 3653)  # fmt: skip
-DAY_MS = 86_400_000
-TOO_OLD_MS = 14 * DAY_MS
-TOO_NEW_MS = 2 * 3_600_000
-MAX_EVENTS_LIMIT = 10_000
-GROUP_NAME_RE = re.compile(r"[\.\-_/#A-Za-z0-9]+")
-STREAM_NAME_RE = re.compile(r"[^:*]*")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (group_id INTEGER, name VARCHAR, creation_time BIGINT,
@@ -102,44 +101,6 @@ class _Stream:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _encode_token(payload: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-
-
-def _decode_token(token: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidParameterException(errors.INVALID_TOKEN) from exc
-
-
-def _check_limit(limit: int | None, maximum: int, default: int) -> int:
-    if limit is None:
-        return default
-    if limit < 1:
-        raise errors.validation_error(
-            limit, "limit", "Member must have value greater than or equal to 1"
-        )
-    if limit > maximum:
-        raise errors.validation_error(
-            limit, "limit", f"Member must have value less than or equal to {maximum}"
-        )
-    return limit
-
-
-def _page(items: list[Any], limit: int, next_token: str | None) -> tuple[list[Any], str | None]:
-    """Offset pagination behind an opaque token, as describe_* need."""
-    start = 0
-    if next_token is not None:
-        decoded = _decode_token(next_token)
-        if not isinstance(decoded, dict) or not isinstance(decoded.get("o"), int):
-            raise InvalidParameterException(errors.INVALID_TOKEN)
-        start = decoded["o"]
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, (_encode_token({"o": start + limit}) if more else None)
 
 
 class LogStore:
@@ -258,7 +219,7 @@ class LogStore:
         return group, stream
 
     def create_log_group(self, name: str) -> None:
-        _validate_name(name, "logGroupName", GROUP_NAME_RE)
+        validate_name(name, "logGroupName", GROUP_NAME_RE)
         with self._transaction() as con:
             if name in self._groups:
                 raise ResourceAlreadyExistsException(errors.GROUP_EXISTS)
@@ -288,10 +249,10 @@ class LogStore:
         limit: int | None = None,
         next_token: str | None = None,
     ) -> dict[str, Any]:
-        size = _check_limit(limit, 50, 50)
+        size = check_limit(limit, 50, 50)
         with self._lock:
             names = sorted(n for n in self._groups if n.startswith(log_group_name_prefix or ""))
-            page, token = _page(names, size, next_token)
+            page, token = paginate(names, size, next_token)
             result: dict[str, Any] = {
                 "logGroups": [self._describe_group(self._groups[n]) for n in page]
             }
@@ -353,7 +314,7 @@ class LogStore:
     # ------------------------------------------------------------------ streams
 
     def create_log_stream(self, group_name: str, stream_name: str) -> None:
-        _validate_name(stream_name, "logStreamName", STREAM_NAME_RE)
+        validate_name(stream_name, "logStreamName", STREAM_NAME_RE)
         with self._transaction() as con:
             group = self._group(group_name)
             if (group.group_id, stream_name) in self._streams:
@@ -393,7 +354,7 @@ class LogStore:
         limit: int | None = None,
         next_token: str | None = None,
     ) -> dict[str, Any]:
-        size = _check_limit(limit, 50, 50)
+        size = check_limit(limit, 50, 50)
         if order_by not in ("LogStreamName", "LastEventTime"):
             raise errors.validation_error(
                 order_by,
@@ -415,7 +376,7 @@ class LogStore:
                 streams.sort(key=lambda s: s.name, reverse=descending)
             else:
                 streams.sort(key=lambda s: (s.last_ts or 0, s.name), reverse=descending)
-            page, token = _page(streams, size, next_token)
+            page, token = paginate(streams, size, next_token)
             result: dict[str, Any] = {"logStreams": [self._describe_stream(group, s) for s in page]}
         if token:
             result["nextToken"] = token
@@ -473,7 +434,7 @@ class LogStore:
             raise InvalidParameterException(errors.SPAN_TOO_LONG)
         with self._lock:
             group, stream = self._stream(group_name, stream_name)
-            rejected, first, last = _rejections(timestamps, ingestions, group.retention_days)
+            rejected, first, last = rejections(timestamps, ingestions, group.retention_days)
             if first < last:
                 self._accept(group, stream, events[first:last], timestamps[first:last],
                              ingestions[first:last])  # fmt: skip
@@ -593,7 +554,7 @@ class LogStore:
         limit: int | None = None,
         next_token: str | None = None,
     ) -> dict[str, Any]:
-        size = _check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
+        size = check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
         with self._lock:
             self.flush()
             _, stream = self._stream(group_name, stream_name)
@@ -619,7 +580,7 @@ class LogStore:
         limit: int | None = None,
         next_token: str | None = None,
     ) -> dict[str, Any]:
-        size = _check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
+        size = check_limit(limit, MAX_EVENTS_LIMIT, MAX_EVENTS_LIMIT)
         if stream_names is not None and stream_name_prefix is not None:
             raise InvalidParameterException(
                 "logStreamNames and logStreamNamePrefix are mutually exclusive"
@@ -785,42 +746,5 @@ def _one(con: Any, sql: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _validate_name(name: str, member: str, pattern: re.Pattern[str]) -> None:
-    if len(name) > 512:
-        raise InvalidParameterException(
-            "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
-        )
-    if (not name and member == "logStreamName") or not pattern.fullmatch(name):
-        raise errors.validation_error(
-            name, member, f"Member must satisfy regular expression pattern: {pattern.pattern}"
-        )
-
-
 def _sequence_token(stream: _Stream) -> str:
     return f"{stream.stream_id:028d}{stream.sequence:028d}"
-
-
-def _rejections(
-    timestamps: list[int], ingestions: list[int], retention_days: int | None
-) -> tuple[dict[str, int], int, int]:
-    """AWS's rejectedLogEventsInfo and the accepted slice [first, last) of a sorted batch."""
-    info: dict[str, int] = {}
-    first, last = 0, len(timestamps)
-    while first < last and timestamps[first] < ingestions[first] - TOO_OLD_MS:
-        first += 1
-    if first:
-        info["tooOldLogEventEndIndex"] = first - 1
-    if retention_days is not None:
-        expired = first
-        while (
-            expired < last and timestamps[expired] < ingestions[expired] - retention_days * DAY_MS
-        ):
-            expired += 1
-        if expired > first:
-            info["expiredLogEventEndIndex"] = expired - 1
-            first = expired
-    while last > first and timestamps[last - 1] > ingestions[last - 1] + TOO_NEW_MS:
-        last -= 1
-    if last < len(timestamps):
-        info["tooNewLogEventStartIndex"] = last
-    return info, first, last
