@@ -83,6 +83,10 @@ def test_describe_groups_prefix_and_pagination() -> None:
         if token is None:
             break
     assert seen == ["b/1", "b/2", "b/3"]
+    pattern = store.describe_log_groups(log_group_name_pattern="/2")["logGroups"]
+    assert [g["logGroupName"] for g in pattern] == ["b/2"]
+    with pytest.raises(InvalidParameterException, match="mutually exclusive"):
+        store.describe_log_groups("b/", log_group_name_pattern="1")
     with pytest.raises(InvalidParameterException, match=r"The specified nextToken is invalid\."):
         store.describe_log_groups(next_token="garbage!")
     with pytest.raises(InvalidParameterException, match="less than or equal to 50"):

@@ -246,12 +246,22 @@ class LogStore:
         self,
         log_group_name_prefix: str | None = None,
         *,
+        log_group_name_pattern: str | None = None,
         limit: int | None = None,
         next_token: str | None = None,
     ) -> dict[str, Any]:
+        """DescribeLogGroups: by name prefix, or by a case-sensitive substring (pattern)."""
         size = check_limit(limit, 50, 50)
+        if log_group_name_prefix is not None and log_group_name_pattern is not None:
+            raise InvalidParameterException(
+                "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
+            )
         with self._lock:
-            names = sorted(n for n in self._groups if n.startswith(log_group_name_prefix or ""))
+            names = sorted(
+                n
+                for n in self._groups
+                if n.startswith(log_group_name_prefix or "") and (log_group_name_pattern or "") in n
+            )
             page, token = paginate(names, size, next_token)
             result: dict[str, Any] = {
                 "logGroups": [self._describe_group(self._groups[n]) for n in page]
