@@ -9,6 +9,7 @@ log store flushes its journal and closes.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 import uvicorn
@@ -76,6 +77,10 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
         "batchyard server on http://%s:%d (region %s, account %s, data in %s)",
         config.host, config.port, config.region, config.account_id, config.data_dir,
     )  # fmt: skip
+    # uvicorn re-raises the stop signal once it has shut down; a no-op handler lets the
+    # process then exit normally (status 0) instead of dying of the signal.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     uvicorn.Server(
         uvicorn.Config(
             app.asgi(),

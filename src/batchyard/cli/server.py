@@ -43,6 +43,8 @@ def server(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("botocore", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     if (access_key_id is None) != (secret_access_key is None):
         raise typer.BadParameter("give both --access-key-id and --secret-access-key, or neither")
     credentials = (
