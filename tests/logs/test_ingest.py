@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from batchyard.logs import LogStore
 
 NOW = 1_800_000_000_000
@@ -84,3 +87,46 @@ def test_fields_added_later_leave_earlier_events_null() -> None:
     assert store.field_columns() == {"a": "f_0", "b": "f_1"}
     rows = store.connection.execute('SELECT "f_0", "f_1" FROM events ORDER BY seq').fetchall()
     assert rows == [("1", None), ("2", "x")]
+
+
+def _flatten(value: Any, parts: list[str], out: dict[str, str]) -> None:
+    """Reference flattening: what Logs Insights discovers in one JSON event."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _flatten(child, [*parts, key], out)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _flatten(child, [*parts, str(index)], out)
+    elif value is not None:
+        name = ".".join(parts)
+        name = "@" + name if parts[0].startswith("@") else name
+        out[name] = json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+_KEYS = st.text(alphabet="abAB_@-1 ", min_size=1, max_size=4)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**62), 2**62)
+    | st.text(
+        alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+        max_size=8,
+    )
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda children: (
+        st.dictionaries(_KEYS, children, min_size=1, max_size=4)
+        | st.lists(st.dictionaries(_KEYS, _SCALARS, min_size=1, max_size=3), min_size=1, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=5))
+def test_shredding_matches_a_reference_flattening(event: dict[str, Any]) -> None:
+    expected: dict[str, str] = {}
+    _flatten(event, [], expected)
+    (fields,) = _shred(event)
+    assert fields == expected
