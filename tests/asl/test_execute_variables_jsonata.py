@@ -260,3 +260,24 @@ def test_choice_state_assign_applies_only_when_default_is_taken(go: bool, expect
     }
     result = execute(definition, {"go": go})
     assert _exited(result.events, "C")["assignedVariables"] == expected
+
+
+def test_jsonata_output_failure_is_beyond_catch() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "echo", "Payload": {}},
+                "Output": "{% $states.result.Payload.absent %}",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        },
+    }
+    result = execute(definition, {}, functions={"echo": echo})
+    assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
+    assert _types(result.events)[-3:] == ["TaskSucceeded", "EvaluationFailed", "ExecutionFailed"]

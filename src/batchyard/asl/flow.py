@@ -30,6 +30,20 @@ class EvaluationFailed(StatesError):
         self.location = location
 
 
+def final(exc: StatesError) -> StatesError:
+    """Mark ``exc`` as beyond Retry and Catch.
+
+    The state's output is shaped after its work is done (OutputPath, JSONata Output); AWS fails
+    the execution on an error there without consulting the state's retriers or catchers.
+    """
+    exc.final = True  # type: ignore[attr-defined]
+    return exc
+
+
+def is_final(exc: StatesError) -> bool:
+    return bool(getattr(exc, "final", False))
+
+
 def state_error(thread: Thread, name: str, detail: str) -> StatesError:
     state = thread.state
     assert state is not None
@@ -125,7 +139,10 @@ def jsonpath_output(
     if state.result_selector is not ABSENT:
         result = payload(interp, thread, state.result_selector, result, "ResultSelector", ctx)
     combined = place_result(thread, state.result_path, thread.input, result)
-    output = select(interp, thread, state.output_path, combined, "OutputPath", ctx)
+    try:
+        output = select(interp, thread, state.output_path, combined, "OutputPath", ctx)
+    except StatesError as exc:
+        raise final(exc) from None
     return output, assigned
 
 
@@ -177,7 +194,10 @@ def jsonata_output(
     state: CompiledState, names: dict[str, Any], default: Any
 ) -> tuple[Any, dict[str, Any] | None]:
     """``Output`` (or its default) and ``Assign``, both seeing the values held on entry."""
-    output = default if state.output is ABSENT else jsonata(state.output, names, "Output")
+    try:
+        output = default if state.output is ABSENT else jsonata(state.output, names, "Output")
+    except StatesError as exc:
+        raise final(exc) from None
     assigned = None
     if state.assign is not None:
         assigned = jsonata(state.assign, names, "Assign")

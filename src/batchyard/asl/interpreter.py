@@ -46,7 +46,15 @@ from batchyard.asl.events import (
     over_limit,
     to_json,
 )
-from batchyard.asl.flow import EvaluationFailed, bindings, jsonata, payload, place_result, prefixed
+from batchyard.asl.flow import (
+    EvaluationFailed,
+    bindings,
+    is_final,
+    jsonata,
+    payload,
+    place_result,
+    prefixed,
+)
 from batchyard.asl.model import ABSENT, CompiledState, Program
 from batchyard.asl.retry import find_catcher, find_retrier, retry_delay
 
@@ -434,6 +442,7 @@ class Interpreter:
         if isinstance(exc, TerminalError):
             self.fail(thread, exc.name, exc.cause)
             return
+        terminal = is_final(exc)
         if isinstance(exc, EvaluationFailed):
             exc = EvaluationFailed(exc.name, prefixed(thread, exc).cause, exc.location)
             details: dict[str, str] = {"error": exc.name, "cause": exc.cause}
@@ -441,6 +450,9 @@ class Interpreter:
                 details["location"] = exc.location
             details["state"] = state.name
             self.emit("EvaluationFailed", thread, "evaluationFailedEventDetails", details)
+        if terminal:
+            self.fail(thread, exc.name, exc.cause)
+            return
         self.state_failed(thread, exc.name, exc.cause)
 
     def state_failed(self, thread: Thread, error: str, cause: str | None) -> None:
