@@ -29,8 +29,7 @@ class TaskTokens(Repository):
 
     def create(self, token: TaskToken) -> TaskToken:
         with self._write() as conn:
-            stmt = self._db.insert(task_tokens).values(as_row(token, _TOKEN_COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(conn, task_tokens, as_row(token, _TOKEN_COLUMNS)):
                 raise AlreadyExists("task token", token.token)
         return token
 
@@ -109,8 +108,9 @@ class Activities(Repository):
     def create(self, activity: Activity) -> Activity:
         """Insert ``activity``; :class:`AlreadyExists` if the ARN is taken."""
         with self._write() as conn:
-            stmt = self._db.insert(activities).values(as_row(activity, columns_of(Activity)))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(
+                conn, activities, as_row(activity, columns_of(Activity))
+            ):
                 raise AlreadyExists("activity", activity.arn)
         return activity
 
@@ -133,8 +133,9 @@ class Activities(Repository):
     def enqueue(self, task: ActivityTask) -> None:
         """Queue a task for the activity's pollers (its token must exist in task_tokens)."""
         with self._write() as conn:
-            stmt = self._db.insert(activity_tasks).values(as_row(task, columns_of(ActivityTask)))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(
+                conn, activity_tasks, as_row(task, columns_of(ActivityTask))
+            ):
                 raise AlreadyExists("activity task", task.task_token)
 
     def poll(

@@ -103,6 +103,17 @@ class Database:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    def insert_if_absent(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+        """Insert ``row`` unless it collides with a unique key; ``True`` if it was inserted.
+
+        ``ON CONFLICT DO NOTHING`` keeps the transaction usable after a collision (a failed
+        statement would abort a PostgreSQL transaction). ``RETURNING`` tells whether the row
+        landed: psycopg reports no row count for SQLAlchemy's INSERTs.
+        """
+        key = next(iter(table.primary_key.columns))
+        stmt = self.insert(table).values(row).on_conflict_do_nothing().returning(key)
+        return conn.execute(stmt).first() is not None
+
     def lock_rows(self, query: sa.Select[Any]) -> sa.Select[Any]:
         """Lock the selected rows for this transaction, skipping rows others hold.
 

@@ -13,6 +13,7 @@ from batchyard.store.repository import (
     Repository,
     decode_token,
     encode_token,
+    past,
     to_record,
     to_records,
 )
@@ -38,8 +39,7 @@ class Executions(Repository):
         the existing execution (StartExecution's idempotent answer).
         """
         with self._write() as conn:
-            stmt = self._db.insert(executions).values(as_row(execution, _COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(conn, executions, as_row(execution, _COLUMNS)):
                 raise AlreadyExists("execution", f"{execution.state_machine_arn}/{execution.name}")
         return execution
 
@@ -78,7 +78,7 @@ class Executions(Repository):
                 executions.update()
                 .where(executions.c.arn == execution.arn)
                 .where(executions.c.version == execution.version)
-                .values({n: getattr(saved, n) for n in _MUTABLE}, version=saved.version)
+                .values({**{n: getattr(saved, n) for n in _MUTABLE}, "version": saved.version})
             )
             if result.rowcount != 1:
                 raise Conflict("execution", execution.arn, execution.version)
@@ -107,7 +107,7 @@ class Executions(Repository):
                 query = query.where(column == value)
         if next_token is not None:
             start, arn = decode_token(next_token)
-            query = query.where(sa.tuple_(c.start_date, c.arn) < sa.tuple_(from_millis(start), arn))
+            query = query.where(past(c.start_date, c.arn, [from_millis(start), arn], desc=True))
         with self._read() as conn:
             items = to_records(Execution, conn.execute(query.limit(limit + 1)))
         if len(items) <= limit:

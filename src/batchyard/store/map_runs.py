@@ -23,8 +23,7 @@ class MapRuns(Repository):
 
     def create(self, run: MapRun) -> MapRun:
         with self._write() as conn:
-            stmt = self._db.insert(map_runs).values(as_row(run, _COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(conn, map_runs, as_row(run, _COLUMNS)):
                 raise AlreadyExists("map run", run.arn)
         return run
 
@@ -52,7 +51,7 @@ class MapRuns(Repository):
                 map_runs.update()
                 .where(map_runs.c.arn == run.arn)
                 .where(map_runs.c.version == run.version)
-                .values({n: getattr(saved, n) for n in _MUTABLE}, version=saved.version)
+                .values({**{n: getattr(saved, n) for n in _MUTABLE}, "version": saved.version})
             )
             if result.rowcount != 1:
                 raise Conflict("map run", run.arn, run.version)

@@ -69,3 +69,17 @@ def decode_token(token: str) -> list[Any]:
     if not isinstance(values, list):
         raise ValueError(f"invalid pagination token {token!r}")
     return values
+
+
+def past(
+    first: sa.ColumnElement[Any], second: sa.ColumnElement[Any], values: list[Any], *, desc: bool
+) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``(first, second) = values`` in the listing order (keyset paging).
+
+    Spelled as ``a > x OR (a = x AND b > y)`` rather than a row-value comparison so that each
+    value is bound with its column's type (``UtcMillis`` must turn a datetime into millis).
+    """
+    x, y = values
+    if desc:
+        return sa.or_(first < x, sa.and_(first == x, second < y))
+    return sa.or_(first > x, sa.and_(first == x, second > y))

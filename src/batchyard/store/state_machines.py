@@ -12,6 +12,7 @@ from batchyard.store.repository import (
     Repository,
     decode_token,
     encode_token,
+    past,
     to_record,
     to_records,
 )
@@ -37,8 +38,7 @@ class StateMachines(Repository):
         Raises :class:`AlreadyExists` if the ARN is taken.
         """
         with self._write() as conn:
-            stmt = self._db.insert(state_machines).values(as_row(machine, _COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(conn, state_machines, as_row(machine, _COLUMNS)):
                 raise AlreadyExists("state machine", machine.arn)
             self._add_revision(conn, machine)
         return machine
@@ -63,8 +63,8 @@ class StateMachines(Repository):
         query = sa.select(state_machines).order_by(state_machines.c.created, state_machines.c.arn)
         if next_token is not None:
             created, arn = decode_token(next_token)
-            key = sa.tuple_(state_machines.c.created, state_machines.c.arn)
-            query = query.where(key > sa.tuple_(from_millis(created), arn))
+            c = state_machines.c
+            query = query.where(past(c.created, c.arn, [from_millis(created), arn], desc=False))
         with self._read() as conn:
             items = to_records(StateMachine, conn.execute(query.limit(limit + 1)))
         if len(items) <= limit:
@@ -85,7 +85,7 @@ class StateMachines(Repository):
                 state_machines.update()
                 .where(state_machines.c.arn == machine.arn)
                 .where(state_machines.c.version == machine.version)
-                .values(changes, version=saved.version)
+                .values({**changes, "version": saved.version})
             )
             if result.rowcount != 1:
                 raise Conflict("state machine", machine.arn, machine.version)

@@ -26,8 +26,9 @@ class Versions(Repository):
         Reserve the number first with ``store.state_machines.next_version_number``.
         """
         with self._write() as conn:
-            stmt = self._db.insert(state_machine_versions).values(as_row(version, _VERSION_COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(
+                conn, state_machine_versions, as_row(version, _VERSION_COLUMNS)
+            ):
                 raise AlreadyExists("state machine version", version.arn)
         return version
 
@@ -77,8 +78,9 @@ class Aliases(Repository):
     def create(self, alias: StateMachineAlias) -> StateMachineAlias:
         """Insert ``alias``; :class:`AlreadyExists` if the ARN or (machine, name) is taken."""
         with self._write() as conn:
-            stmt = self._db.insert(state_machine_aliases).values(as_row(alias, _ALIAS_COLUMNS))
-            if conn.execute(stmt.on_conflict_do_nothing()).rowcount != 1:
+            if not self._db.insert_if_absent(
+                conn, state_machine_aliases, as_row(alias, _ALIAS_COLUMNS)
+            ):
                 raise AlreadyExists("state machine alias", alias.arn)
         return alias
 
@@ -110,7 +112,9 @@ class Aliases(Repository):
                 table.update()
                 .where(table.c.arn == alias.arn)
                 .where(table.c.version == alias.version)
-                .values({n: getattr(saved, n) for n in _ALIAS_MUTABLE}, version=saved.version)
+                .values(
+                    {**{n: getattr(saved, n) for n in _ALIAS_MUTABLE}, "version": saved.version}
+                )
             )
             if result.rowcount != 1:
                 raise Conflict("state machine alias", alias.arn, alias.version)

@@ -44,16 +44,16 @@ class Work(Repository):
     ) -> bool:
         """Add an item; ``False`` (and no change) if ``(kind, key)`` is already queued."""
         moment = self._now(now)
-        stmt = self._db.insert(work).values(
-            kind=kind,
-            key=key,
-            payload=payload,
-            available_at=available_at or moment,
-            created=moment,
-            updated=moment,
-        )
+        row = {
+            "kind": kind,
+            "key": key,
+            "payload": payload,
+            "available_at": available_at or moment,
+            "created": moment,
+            "updated": moment,
+        }
         with self._write() as conn:
-            return conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1
+            return self._db.insert_if_absent(conn, work, row)
 
     def wake(self, kind: str, key: str, at: datetime | None = None) -> bool:
         """Make the item available by ``at`` (default now), or, if it is held, tell the holder's
