@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 ACCOUNT = "123456789012"
 
@@ -178,8 +179,13 @@ def test_insights_query_runbook_style(logs: Any) -> None:
     assert record["@log"] == f"{ACCOUNT}:/sfn/runs"
 
     described = logs.describe_queries(logGroupName="/sfn/runs")["queries"]
-    assert started["queryId"] in {q["queryId"] for q in described}
     assert {q["status"] for q in described} == {"Complete"}
+    mine = next(q for q in described if q["queryId"] == started["queryId"])
+    # AWS shows the query rewritten with its SOURCE, start and end (ms, end second inclusive).
+    assert mine["queryString"] == (
+        f'SOURCE "/sfn/runs" START={base - 1000} END={base + 60_000 + 999} | {RUNBOOK}'
+    )
+    assert mine["logGroupName"] == "/sfn/runs"
     assert logs.stop_query(queryId=started["queryId"])["success"] is False
 
 
@@ -192,10 +198,16 @@ def test_query_errors(logs: Any) -> None:
         logs.start_query(
             logGroupName="/sfn/anything", startTime=0, endTime=10, queryString="stats count(*) by"
         )
-    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+    with pytest.raises(logs.exceptions.ResourceNotFoundException) as missing:
         logs.start_query(
             logGroupName="no-such-group", startTime=0, endTime=10, queryString="fields @message"
         )
+    assert re.fullmatch(
+        r"Log group 'no-such-group' does not exist for account ID '123456789012' \(Service: "
+        r"AWSLogs; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: "
+        r"[0-9a-f-]{36}; Proxy: null\)",
+        missing.value.response["Error"]["Message"],
+    )
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.get_query_results(queryId="00000000-0000-0000-0000-000000000000")
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from batchyard.api import App, AwsError, RequestContext, ServerConfig, Service
 from tests.api.conftest import JSON11, RunningServer, free_port, send, serve_app, target

@@ -48,15 +48,31 @@ def test_range_and_length(logs: Any) -> None:
         PREFIX + "Value '51' at 'limit' failed to satisfy constraint: "
         "Member must have value less than or equal to 50"
     )
-    long_name = "a" * 513
+    # Over-long names: CloudWatch Logs' own text, not the generic model message.
     message = _message(
-        lambda: logs.create_log_group(logGroupName=long_name),
+        lambda: logs.create_log_group(logGroupName="a" * 513),
         logs.exceptions.InvalidParameterException,
     )
     assert message == (
-        PREFIX + f"Value '{long_name}' at 'logGroupName' failed to satisfy constraint: "
-        "Member must have length less than or equal to 512"
+        "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
     )
+    message = _message(
+        lambda: logs.get_log_events(logGroupName="g", logStreamName="s", limit=10001),
+        logs.exceptions.InvalidParameterException,
+    )
+    assert message == (
+        PREFIX + "Value '10001' at 'limit' failed to satisfy constraint: "
+        "Member must have value less than or equal to 10000"
+    )
+
+
+def test_name_and_arn_are_mutually_exclusive(logs: Any) -> None:
+    with pytest.raises(logs.exceptions.ClientError) as caught:
+        logs.describe_log_streams(logGroupName="g", logGroupIdentifier="g")
+    assert caught.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
+    }
 
 
 def test_every_violation_in_one_message_with_member_paths(server: RunningServer) -> None:

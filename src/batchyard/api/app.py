@@ -244,7 +244,7 @@ class App:
             raise not_implemented(operation, service.full_name)
         op = service.operation(operation)
         raw = protocol.read_input(route, incoming)
-        shapes.validate(op.input_shape, raw, service.validation_error)
+        shapes.validate(op.input_shape, raw, service.validation_error, service.relaxed)
         params = shapes.parse(op.input_shape, raw)
         context = RequestContext(
             service=service.name,

@@ -51,6 +51,7 @@ class Service:
         *,
         validation_error: str = "ValidationException",
         model: ServiceModel | None = None,
+        relaxed: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.name = name
         self.model = model or load_service_model(name)
@@ -61,6 +62,9 @@ class Service:
         # The error code AWS answers a request that breaks the model's constraints with:
         # CloudWatch Logs says InvalidParameterException, Step Functions ValidationException.
         self.validation_error = validation_error
+        # (shape name, constraint) pairs the model declares but AWS checks later, with a
+        # message of its own; the handler (or the domain package) answers those instead.
+        self.relaxed = frozenset(relaxed)
         self.handlers: dict[str, Handler] = {}
         self._translators: dict[type[BaseException], Translator] = {}
         self._errors = {s.name: s for s in self._error_shapes()}

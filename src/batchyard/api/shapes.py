@@ -56,8 +56,12 @@ def _show(value: Any) -> str:
 
 
 class _Violations:
-    def __init__(self) -> None:
+    def __init__(self, relaxed: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.items: list[str] = []
+        self.relaxed = relaxed
+
+    def checks(self, shape: Shape, constraint: str) -> bool:
+        return constraint in shape.metadata and (shape.name, constraint) not in self.relaxed
 
     def add(self, value: Any, path: str, constraint: str) -> None:
         shown = "null" if value is None else f"'{_show(value)}'"
@@ -69,7 +73,12 @@ class _Violations:
         return f"{count} validation {noun} detected: " + "; ".join(self.items)
 
 
-def validate(shape: StructureShape | None, params: dict[str, Any], error_code: str) -> None:
+def validate(
+    shape: StructureShape | None,
+    params: dict[str, Any],
+    error_code: str,
+    relaxed: frozenset[tuple[str, str]] = frozenset(),
+) -> None:
     """Raise ``AwsError(error_code, ...)`` listing every constraint ``params`` violates.
 
     A value of the wrong JSON type is a ``SerializationException``, as on AWS: it fails while
@@ -77,7 +86,7 @@ def validate(shape: StructureShape | None, params: dict[str, Any], error_code: s
     """
     if shape is None:
         return
-    found = _Violations()
+    found = _Violations(relaxed)
     _check_structure(shape, params, "", found)
     if found.items:
         raise AwsError(error_code, found.message())
@@ -104,22 +113,22 @@ def _check(shape: Shape, value: Any, path: str, found: _Violations) -> None:
     _check_type(kind, value, path)
     if kind in ("string", "list", "map", "blob"):
         size = len(value)
-        if "min" in meta and size < meta["min"]:
+        if found.checks(shape, "min") and size < meta["min"]:
             found.add(
                 value, path, f"Member must have length greater than or equal to {meta['min']}"
             )
-        if "max" in meta and size > meta["max"]:
+        if found.checks(shape, "max") and size > meta["max"]:
             found.add(value, path, f"Member must have length less than or equal to {meta['max']}")
     elif kind in _INTEGER_TYPES or kind in _FLOAT_TYPES:
-        if "min" in meta and value < meta["min"]:
+        if found.checks(shape, "min") and value < meta["min"]:
             found.add(value, path, f"Member must have value greater than or equal to {meta['min']}")
-        if "max" in meta and value > meta["max"]:
+        if found.checks(shape, "max") and value > meta["max"]:
             found.add(value, path, f"Member must have value less than or equal to {meta['max']}")
     if kind == "string":
-        enum = meta.get("enum")
+        enum = meta.get("enum") if found.checks(shape, "enum") else None
         if enum and value not in enum:
             found.add(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
-        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
+        pattern = _pattern(meta["pattern"]) if found.checks(shape, "pattern") else None
         if pattern is not None and not pattern.fullmatch(value):
             found.add(
                 value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}"

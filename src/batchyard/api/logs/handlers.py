@@ -74,7 +74,13 @@ class LogsApi:
         self.tags = TagStore(tags_path)
 
     def service(self) -> Service:
-        service = Service("logs", validation_error="InvalidParameterException")
+        service = Service(
+            "logs",
+            validation_error="InvalidParameterException",
+            # Over-long names get the store's own text ("Invalid LogGroup or LogStream, both
+            # must have length less than or equal to 512."), not the generic model message.
+            relaxed={("LogGroupName", "max"), ("LogStreamName", "max")},
+        )
         service.register_all(self.handlers())
         service.translate(LogsError)
         service.translate(MalformedQueryException, _malformed)
@@ -117,8 +123,9 @@ class LogsApi:
         """The log group a request names: ``logGroupName`` or ``logGroupIdentifier`` (name/ARN)."""
         name, identifier = params.get(name_key), params.get("logGroupIdentifier")
         if name is not None and identifier is not None:
-            raise InvalidParameterException(
-                "LogGroup name and LogGroup ARN are mutually exclusive parameters."
+            raise AwsError(
+                "ValidationException",
+                "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
             )
         if identifier is not None:
             return _name_of(identifier)

@@ -36,10 +36,19 @@ class QueryRun:
     future: Future[None] | None = None
 
     def info(self) -> dict[str, Any]:
+        # DescribeQueries shows the query as AWS rewrote it: its groups and time range in a
+        # SOURCE clause (milliseconds, the end second inclusive), then the text as given.
+        sources = " ".join(f'"{g}"' for g in self.log_groups)
+        rewritten = (
+            f"SOURCE {sources} START={self.start_time * 1000} END={self.end_time * 1000 + 999}"
+            f" | {self.query_string}"
+            if sources
+            else self.query_string
+        )
         item: dict[str, Any] = {
             "queryLanguage": "CWLI",
             "queryId": self.query_id,
-            "queryString": self.query_string,
+            "queryString": rewritten,
             "status": self.status,
             "createTime": self.create_time,
         }
@@ -88,7 +97,13 @@ class QueryManager:
             known = set(self._store.group_names())
             for name in log_groups:
                 if name not in known:
-                    raise ResourceNotFoundException(f"Log group '{name}' does not exist")
+                    # AWS answers with its backend's Java SDK message, request id and all.
+                    raise ResourceNotFoundException(
+                        f"Log group '{name}' does not exist for account ID "
+                        f"'{self._store.account_id}' (Service: AWSLogs; Status Code: 400; "
+                        f"Error Code: ResourceNotFoundException; Request ID: {uuid.uuid4()}; "
+                        "Proxy: null)"
+                    )
         run = QueryRun(
             query_id=str(uuid.uuid4()),
             query_string=query_string,
