@@ -129,6 +129,10 @@ class Thread:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    # JSON text of ``input`` / ``output`` once serialised: a state's output is the next state's
+    # input, and an unchanged value is printed once, not at every event that shows it.
+    input_text: str | None = None
+    output_text: str | None = None
     log: EventLog | None = None  # its history: the execution's, or a Map Run child's own
     # Scheduling order: the path of branch/iteration indexes from the root. Ready threads run
     # smallest key first, which is depth-first and in index order, so histories are stable.
@@ -178,6 +182,7 @@ class Interpreter:
         )
         root = self.new_thread(self.program, None, 0, {}, None, 0)
         root.input = self.info.input
+        root.input_text = input_text
         self.resume(root)
         return self._run()
 
@@ -302,9 +307,12 @@ class Interpreter:
         """Leave the current state with ``output``; go to ``next_state`` or end the thread."""
         state = thread.state
         assert state is not None
-        text = to_json(output)
-        if over_limit(text):
-            raise data_limit_error(state.name)
+        if output is thread.input and thread.input_text is not None:
+            text = thread.input_text
+        else:
+            text = to_json(output)
+            if over_limit(text):
+                raise data_limit_error(state.name)
         thread.cursor = thread.log.exited(  # type: ignore[union-attr]
             state.kind.exited_type,
             thread.cursor if previous is None else previous,
@@ -317,10 +325,12 @@ class Interpreter:
         thread.work = None
         if next_state is None:
             thread.output = output
+            thread.output_text = text
             thread.status = DONE
         else:
             thread.state = next_state
             thread.input = output
+            thread.input_text = text
             thread.status = RUNNING
 
     def wait(self, thread: Thread, seconds: float, work: Any) -> None:
@@ -375,8 +385,11 @@ class Interpreter:
             if status == RUNNING:
                 state = thread.state
                 assert state is not None
+                text = thread.input_text
+                if text is None:
+                    text = thread.input_text = to_json(thread.input)
                 thread.entered_id = thread.cursor = log.entered(
-                    state.kind.entered_type, thread.cursor, state.name, to_json(thread.input)
+                    state.kind.entered_type, thread.cursor, state.name, text
                 )
                 thread.entered_time = log.now
                 thread.retry_counts = None
@@ -414,7 +427,7 @@ class Interpreter:
 
     def _finish_execution(self, root: Thread) -> None:
         if root.status == DONE:
-            text = to_json(root.output)
+            text = root.output_text if root.output_text is not None else to_json(root.output)
             self.log.add(
                 "ExecutionSucceeded",
                 root.cursor,
