@@ -120,7 +120,7 @@ class LogStore:
         self.region = region
         self._clock = clock
         self._lock = threading.RLock()
-        self._con = duckdb.connect(str(path) if path is not None else ":memory:")
+        self._con = duckdb.connect(":memory:" if path is None else str(path))
         self._con.execute(_SCHEMA)
         self._backend: EventBackend = DuckDBTableBackend(self._con)
         self._groups: dict[str, _Group] = {}
@@ -129,10 +129,12 @@ class LogStore:
             self._con.execute("SELECT name, col FROM fields").fetchall()
         )
         self._flush_rows = flush_rows
+        self._closed = False
         self._dirty_groups: set[str] = set()
         self._dirty_streams: set[tuple[int, str]] = set()
         self._load()
-        journal_path = Path(f"{path}.journal") if path is not None else None
+        in_memory = path is None or str(path) == ":memory:"
+        journal_path = None if in_memory else Path(f"{path}.journal")
         self._journal = Journal(None)
         if journal_path is not None:
             self._replay(journal_path)
@@ -182,9 +184,12 @@ class LogStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self.flush()
             self._journal.close()
             self._con.close()
+            self._closed = True
 
     def __enter__(self) -> LogStore:
         return self
