@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import sys
@@ -210,6 +211,11 @@ def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     return min(r[0] for r in results), results[-1][1]
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -227,6 +233,7 @@ def main() -> None:
         for s in range(STREAMS):
             store.create_log_stream("/aws/vendedlogs/states/nightly", f"states/nightly/{s}")
         ingest_seconds = 0.0
+        cpu_before = cpu_seconds()
         for number, batch in enumerate(batches(args.events)):
             stream = f"states/nightly/{number % STREAMS}"
             seconds, _ = timed(
@@ -238,12 +245,15 @@ def main() -> None:
         seconds, _ = timed(store.flush)  # the last journaled events, shredded
         ingest_seconds += seconds
         rate = args.events / ingest_seconds
+        cpu = cpu_seconds() - cpu_before
         con = store.connection
         con.execute(FLAT)
         start, end = T0 // 1000, (T0 + args.events * STEP_MS) // 1000 + 1
         lines = [
             f"events: {args.events:,}   ingestion: {rate:,.0f} events/s "
             f"({ingest_seconds:.1f} s; goal >= 300,000)",
+            f"  process CPU during ingestion (all threads, incl. event generation): {cpu:.1f} s;"
+            f" load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
             "",
             f"{'query':<20} {'LogStore.query':>15} {'hand SQL':>10} {'ratio':>7} "
             f"{'python':>10} {'rows':>7} {'matched':>11}",
