@@ -155,6 +155,8 @@ class ParallelKind(FanOutKind):
         program = thread.state.spec[index]  # type: ignore[union-attr]
         child = interp.new_thread(program, thread, index, {}, thread.scope(), work.started_id)
         child.input = work.inputs[index]
+        if child.input is thread.input:  # every branch shows the same text: print it once
+            child.input_text = thread.input_text
         return child
 
     def finish(self, interp: Interpreter, thread: Thread) -> None:
