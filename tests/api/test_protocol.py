@@ -211,3 +211,48 @@ def test_rest_json_routes_labels_query_body_and_errors(states: str) -> None:
         scheduler.get_schedule(Name="other")
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert caught.value.response["Error"]["Message"] == "Schedule other does not exist."
+
+
+def test_rest_json_authentication_failure_is_403(states: str) -> None:
+    scheduler = boto3.client(
+        "scheduler",
+        endpoint_url=states,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="wrong",
+    )
+    with pytest.raises(ClientError) as caught:
+        scheduler.get_schedule(Name="nightly")
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+class _Recorder:
+    def __init__(self, name: str, journal: list[str]) -> None:
+        self.name, self.journal = name, journal
+
+    def start(self) -> None:
+        self.journal.append(f"start {self.name}")
+
+    def stop(self) -> None:
+        self.journal.append(f"stop {self.name}")
+
+
+def test_workers_live_with_the_server(tmp_path: Path) -> None:
+    journal: list[str] = []
+    port = free_port()
+    app = App(ServerConfig(port=port, data_dir=tmp_path))
+    app.add_worker(_Recorder("engine", journal))
+    app.add_worker(_Recorder("scheduler", journal))
+    app.on_shutdown(lambda: journal.append("close store"))
+    for url in serve_app(app, port):
+        assert journal == ["start engine", "start scheduler"]
+        status, _, body = send(url, b"", {}, method="GET", path="/healthz", sign=False)
+        assert (status, body) == (200, {"status": "ok", "services": []})
+    assert journal == [
+        "start engine",
+        "start scheduler",
+        "stop scheduler",
+        "stop engine",
+        "close store",
+    ]

@@ -126,3 +126,18 @@ def test_non_loopback_requires_credentials() -> None:
     app = App(ServerConfig(host="0.0.0.0", credentials={"AKIDEXAMPLE": "s3cr3t"}))
     assert app.credentials == {"AKIDEXAMPLE": "s3cr3t"}
     assert App(ServerConfig(host="::1")).credentials == {"test": "test"}
+
+
+def test_incomplete_authorization_header(server: RunningServer) -> None:
+    headers = {
+        **target("DescribeLogGroups"),
+        "X-Amz-Date": "20240301T120000Z",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240301/us-east-1/logs/aws4_request",
+    }
+    status, _, body = server.raw("{}", headers, sign=False)
+    assert status == 400
+    assert body["__type"] == "IncompleteSignatureException"
+    assert body["message"].startswith(
+        "Authorization header requires 'Signature' parameter. "
+        "Authorization header requires 'SignedHeaders' parameter."
+    )

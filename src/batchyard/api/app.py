@@ -198,7 +198,14 @@ class App:
         service: Service | None = self.router.service_for_target(target)
         operation = target.rpartition(".")[2] if service is not None and target else "-"
         try:
-            identity = self._authenticate(request, incoming)
+            try:
+                identity = self._authenticate(request, incoming)
+            except AwsError as auth_error:
+                if target is None:
+                    # rest-json services (Lambda, Scheduler) answer authentication failures
+                    # with 403, JSON-protocol services with 400.
+                    auth_error.status = 403
+                raise
             route = self.router.route(incoming, identity.service)
             service, operation = route.service, route.operation
             reply = await self._call(route, incoming, request_id, identity)

@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
 import botocore.session  # type: ignore[import-untyped]
@@ -208,12 +208,14 @@ def parse_timestamp(value: Any) -> dt.datetime:
         return value
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, dt.UTC)
+    text = str(value)
     try:
-        text = str(value)
         if text.replace(".", "", 1).isdigit():
             return dt.datetime.fromtimestamp(float(text), dt.UTC)
+        if "," in text:  # rfc822, as in headers: "Sun, 06 Nov 1994 08:49:37 GMT"
+            return parsedate_to_datetime(text)
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise serialization(f"Invalid timestamp: {value}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
