@@ -88,6 +88,8 @@ def call_handler(
     """Run one handler: ``(payload, error, cause, request_id)``; error is None on success."""
     request_id = str(uuid.uuid4())
     handler = env.functions.get(name)
+    if handler is None:  # callers may key their handlers by ARN too
+        handler = env.functions.get(function_arn(name, env))
     if handler is None:
         arn = function_arn(name, env) + (f":{qualifier}" if qualifier else "")
         cause = _NOT_FOUND.format(arn=arn, request_id=request_id)
