@@ -76,10 +76,12 @@ class TaskKind(StateKind):
             ctx = interp.context(thread, task_token=token)
             names = bindings(interp, thread, ctx=ctx)
             data = thread.input
+            # Without Arguments a JSONata task sends no arguments (not its input, unlike
+            # JSONPath without Parameters).
             parameters = (
                 jsonata(state.parameters, names, "Arguments")
                 if state.parameters is not ABSENT
-                else thread.input
+                else {}
             )
         else:
             ctx = (
