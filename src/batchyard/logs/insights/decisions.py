@@ -41,7 +41,7 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      "by parse/unnest/lookup. Each `fields` adds its fields. `stats` shows its by-fields then "
      "its aggregates until a later `fields` chooses anew. The last `display` wins. [generator]"),
     ("default order", "Without `sort`: events newest first (@timestamp desc, as `dedup` "
-     "assumes); stats rows in natural order of their by-fields. [generator]"),
+     "assumes); stats rows in plain (code point or numeric) order of their by-fields. [generator]"),
     ("stats on nothing", "`stats` without `by` over no events returns no row. [generator]"),
     ("pipeline", "At most two `stats` per query; only `limit` may follow `dedup`. [parser]"),
     ("recordsMatched", "Events that pass the event-level stages before the first `stats`; "

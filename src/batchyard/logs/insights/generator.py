@@ -17,8 +17,8 @@ created; every ``fields`` command adds its fields (and then created fields show 
 ``stats`` shows its ``by`` fields and then its aggregates, until a later ``fields`` command
 chooses the columns anew; the last ``display`` wins.  Event rows carry ``@ptr`` as an extra trailing SQL
 column (not in :attr:`CompiledQuery.columns`).  Without ``sort``, events come newest first
-(``@timestamp desc``, as ``dedup`` assumes) and ``stats`` rows in the natural order of their
-``by`` fields.  ``stats`` without ``by`` over no events returns no row.  ``recordsMatched``
+(``@timestamp desc``, as ``dedup`` assumes) and ``stats`` rows in plain (code point / numeric)
+order of their ``by`` fields.  ``stats`` without ``by`` over no events returns no row.  ``recordsMatched``
 counts the events that pass the event-level stages before the first ``stats`` (``limit`` and
 ``dedup`` do not reduce it).
 """
@@ -163,7 +163,8 @@ class Generator:
         self.aggregated = True
         self.scope = Scope(scope)
         self.order = None
-        self.group_order = [t for name, _ in keys for t in order_terms(scope[name], False)]
+        # Unsorted stats rows come in plain order of their keys: deterministic and cheap.
+        self.group_order = [f"{scope[name]} ASC NULLS LAST" for name, _ in keys]
         self.visible = list(dict.fromkeys(name for name, _ in [*keys, *aggs]))
         self.showing_stats = True
         self.fields_seen = True

@@ -32,12 +32,14 @@ def is_number(text: Sql) -> str:
 
 
 def run_key(text: Sql) -> str:
-    """The run-encoded key of a non-number value."""
-    return (
+    """The run-encoded key of a non-number value (cheap when the value has no digit: then it is
+    one run and its key is the value itself plus the terminator)."""
+    encoded = (
         "array_to_string(list_transform(regexp_extract_all("
         f"{text}, '[0-9]+|[^0-9]+'), lambda p: CASE WHEN p[1] BETWEEN '0' AND '9' "
         "THEN '0' || lpad(CAST(length(p) AS VARCHAR), 6, '0') || p ELSE p || chr(1) END), '')"
     )
+    return f"(CASE WHEN regexp_matches({text}, '[0-9]') THEN {encoded} ELSE {text} || chr(1) END)"
 
 
 def order_terms(value: Sql, descending: bool) -> list[str]:
@@ -51,7 +53,7 @@ def order_terms(value: Sql, descending: bool) -> list[str]:
     return [
         f"{is_number(text)} {direction} NULLS LAST",
         f"(CASE WHEN {is_number(text)} THEN TRY_CAST({text} AS DOUBLE) END) {direction} NULLS LAST",
-        f"{run_key(text)} {direction} NULLS LAST",
+        f"(CASE WHEN NOT {is_number(text)} THEN {run_key(text)} END) {direction} NULLS LAST",
         f"{text} {direction} NULLS LAST",  # equal numbers: "01" before "1"
     ]
 
