@@ -90,3 +90,19 @@ def test_every_violation_in_one_message_with_member_paths(server: RunningServer)
         "Value '' at 'logEvents.2.member.message' failed to satisfy constraint: "
         "Member must have length greater than or equal to 1"
     )
+
+
+def test_map_keys_are_reported_on_the_map(logs: Any) -> None:
+    logs.create_log_group(logGroupName="validation-tags")
+    key = "k" * 129
+    message = _message(
+        lambda: logs.tag_resource(
+            resourceArn="arn:aws:logs:us-east-1:123456789012:log-group:validation-tags",
+            tags={key: "v"},
+        ),
+        logs.exceptions.InvalidParameterException,
+    )
+    assert message == (
+        PREFIX + f"Value '{{{key}=v}}' at 'tags' failed to satisfy constraint: "
+        "Map keys must satisfy constraint: [Member must have length less than or equal to 128]"
+    )

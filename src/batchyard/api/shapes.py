@@ -58,6 +58,7 @@ def _show(value: Any) -> str:
 class _Violations:
     def __init__(self, relaxed: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.items: list[str] = []
+        self.constraints: list[str] = []
         self.relaxed = relaxed
 
     def checks(self, shape: Shape, constraint: str) -> bool:
@@ -66,6 +67,11 @@ class _Violations:
     def add(self, value: Any, path: str, constraint: str) -> None:
         shown = "null" if value is None else f"'{_show(value)}'"
         self.items.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+        self.constraints.append(constraint)
+
+    def nested(self) -> _Violations:
+        """A collector for map keys or values, which AWS reports as one violation."""
+        return _Violations(self.relaxed)
 
     def message(self) -> str:
         count = len(self.items)
@@ -140,10 +146,17 @@ def _check(shape: Shape, value: Any, path: str, found: _Violations) -> None:
                 _check(shape.member, item, f"{path}.{index}.member", found)
     elif kind == "map":
         assert isinstance(shape, MapShape)
+        # Coral reports every failing key (and value) constraint once, on the map itself:
+        # "Map keys must satisfy constraint: [Member must have length ..., ...]".
+        keys, values = found.nested(), found.nested()
         for key, item in value.items():
-            _check(shape.key, key, f"{path}.key", found)
+            _check(shape.key, key, path, keys)
             if item is not None:
-                _check(shape.value, item, f"{path}.{key}", found)
+                _check(shape.value, item, f"{path}.{key}", values)
+        for which, inner in (("keys", keys), ("value", values)):
+            if inner.constraints:
+                listed = ", ".join(dict.fromkeys(inner.constraints))
+                found.add(value, path, f"Map {which} must satisfy constraint: [{listed}]")
 
 
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
@@ -207,7 +220,10 @@ def parse_timestamp(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise serialization(f"Invalid timestamp: {value}") from exc
     text = str(value)
     try:
         if text.replace(".", "", 1).isdigit():
@@ -215,7 +231,7 @@ def parse_timestamp(value: Any) -> dt.datetime:
         if "," in text:  # rfc822, as in headers: "Sun, 06 Nov 1994 08:49:37 GMT"
             return parsedate_to_datetime(text)
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
         raise serialization(f"Invalid timestamp: {value}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
