@@ -80,3 +80,11 @@ def test_compiled_queries_execute(text: str) -> None:
     rows = _EXEC.con.execute(compiled.sql("events")).fetchall()
     insights.render_rows(compiled, rows)
     _EXEC.con.execute(compiled.matched_sql("events")).fetchall()
+
+
+def test_deep_nesting_is_a_malformed_query_not_a_crash() -> None:
+    for text in ["fields " + "(" * 400 + "1" + ")" * 400, "fields " + "-" * 600 + "1 as x"]:
+        try:
+            insights.compile(text, fields={})
+        except insights.MalformedQueryException as error:
+            check_position(text, error)

@@ -58,4 +58,9 @@ def compile(
     ``default_limit`` is the row cap when the query has no ``limit`` (StartQuery's ``limit``).
     """
     parsed = parse(query) if isinstance(query, str) else query
-    return Generator(parsed, fields, lookup_tables or {}, now_ms, default_limit).build()
+    try:
+        return Generator(parsed, fields, lookup_tables or {}, now_ms, default_limit).build()
+    except RecursionError:
+        raise MalformedQueryException(
+            "expression nested too deeply", line=1, column=1, text=parsed.text[:1]
+        ) from None

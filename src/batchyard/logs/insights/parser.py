@@ -312,4 +312,8 @@ def _period(tok: Token, text: str) -> ast.Period:
 
 def parse(text: str) -> ast.Query:
     """Parse a Logs Insights query; raises :class:`MalformedQueryException` on bad input."""
-    return Parser(text).parse_query()
+    parser = Parser(text)
+    try:
+        return parser.parse_query()
+    except RecursionError:
+        raise parser.error("a less deeply nested expression") from None
