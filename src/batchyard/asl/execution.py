@@ -14,7 +14,8 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 import batchyard.asl.lambda_invoke  # noqa: F401 - registers the Lambda integrations
 from batchyard.asl.clock import Clock, VirtualClock
@@ -28,6 +29,19 @@ from batchyard.asl.states import STATE_KINDS
 from batchyard.asl.validate import invalid_definition_message, validate
 
 Handler = Callable[[Any, Any], Any]
+
+
+class _NoInput(Enum):
+    """The default of ``execute``'s ``input``: no input given, so the execution gets ``{}``.
+
+    ``StartExecution`` without input starts with ``{}``, while an explicit ``None`` is the JSON
+    value ``null`` — a valid input that AWS recordings run with. A sentinel keeps both.
+    """
+
+    TOKEN = "no input"
+
+
+NO_INPUT: Final = _NoInput.TOKEN
 
 
 class StateMachine:
@@ -65,14 +79,15 @@ class StateMachine:
 
     def execute(
         self,
-        input: Any = None,
+        input: Any = NO_INPUT,
         *,
         functions: Mapping[str, Handler] | None = None,
         name: str | None = None,
         clock: Clock | None = None,
     ) -> ExecutionResult:
         clock = clock or VirtualClock()
-        # ``None`` is JSON null, a valid execution input (AWS recordings run with it).
+        if input is NO_INPUT:
+            input = {}
         interp = self.interpreter(input, name=name or str(uuid.uuid4()), start_time=clock.now())
         _drive(interp, clock, functions or {})
         return ExecutionResult(
@@ -100,13 +115,17 @@ def compile(definition: Any) -> StateMachine:
 
 def execute(
     definition: Any,
-    input: Any = None,
+    input: Any = NO_INPUT,
     *,
     functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,
     name: str | None = None,
     clock: Clock | None = None,
 ) -> ExecutionResult:
-    """Run one whole Standard execution of ``definition`` in memory."""
+    """Run one whole Standard execution of ``definition`` in memory.
+
+    Without ``input`` the execution starts with ``{}``, as ``StartExecution`` does; ``None`` is
+    the JSON value ``null``.
+    """
     machine = definition if isinstance(definition, StateMachine) else compile(definition)
     return machine.execute(input, functions=functions, name=name, clock=clock)
 

@@ -161,7 +161,9 @@ def _rule_list(ctx: Ctx, rules: Any, where: str, language: str) -> None:
 
 
 def _jsonata_rule(ctx: Ctx, rule: dict[str, Any], where: str, top: bool) -> None:
-    if not any(name in rule for name in _SELECTORS):
+    if "Condition" not in rule:
+        # A JSONPath selector (``Variable``, ``And``, ...) in a JSONata rule is reported by the
+        # field checks; here only the missing Condition is.
         ctx.schema(msg.required(["Condition"]), where)
     else:
         condition = rule["Condition"]
