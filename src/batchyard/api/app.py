@@ -9,7 +9,7 @@ through ``_handle``, which is the single place where errors become AWS's error s
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import ipaddress
 import logging
 import time
@@ -262,7 +262,7 @@ class App:
             access_key=identity.access_key,
             headers=incoming.headers,
         )
-        if asyncio.iscoroutinefunction(handler):
+        if inspect.iscoroutinefunction(handler):
             output = await handler(params, context)
         else:
             output = await run_in_threadpool(handler, params, context)

@@ -100,7 +100,7 @@ def validate(
 
 def _check_structure(shape: StructureShape, value: Any, path: str, found: _Violations) -> None:
     if not isinstance(value, dict):
-        raise serialization(f"Expected an object at '{path or shape.name}'")
+        raise serialization(f"Expected an object at '{path.rstrip('.') or shape.name}'")
     for name in shape.required_members:
         if value.get(name) is None:
             found.add(None, path + name, "Member must not be null")
