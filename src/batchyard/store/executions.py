@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from batchyard.store.errors import AlreadyExists, Conflict, NotFound
-from batchyard.store.records import Execution, Page, as_row, columns_of
+from batchyard.store.fastpath import FastInsert, FastUpdate
+from batchyard.store.records import Execution, Page, columns_of
 from batchyard.store.repository import (
     Repository,
     decode_token,
@@ -20,10 +23,32 @@ from batchyard.store.repository import (
 from batchyard.store.schema import executions, from_millis, to_millis
 
 _COLUMNS = columns_of(Execution)
+# Fixed when the execution starts (a redrive keeps them too). Leaving them out of the UPDATE
+# also spares SQLite from rewriting the index entries of unchanged columns on every save.
 _IMMUTABLE = frozenset(
-    {"arn", "state_machine_arn", "name", "type", "input", "start_date", "created", "version"}
+    {
+        "arn",
+        "state_machine_arn",
+        "state_machine_version_arn",
+        "state_machine_alias_arn",
+        "revision_id",
+        "name",
+        "type",
+        "input",
+        "start_date",
+        "parent_execution_arn",
+        "map_run_arn",
+        "trace_header",
+        "created",
+        "version",
+    }
 )
 _MUTABLE = tuple(c for c in _COLUMNS if c not in _IMMUTABLE)
+# Saves run on every transition: see fastpath.py. Key values: arn, then the version seen.
+# ON CONFLICT without a target covers the ARN and the partial unique index on names alike.
+_FAST_CREATE = FastInsert(executions, " ON CONFLICT DO NOTHING RETURNING arn")
+_FAST_SAVE = FastUpdate(executions, (*_MUTABLE, "version"), ("arn", "version"))
+_GET = sa.select(executions).where(executions.c.arn == sa.bindparam("_arn"))
 
 
 class Executions(Repository):
@@ -38,21 +63,21 @@ class Executions(Repository):
         cannot both win, and the surrounding transaction stays usable for the caller to read
         the existing execution (StartExecution's idempotent answer).
         """
+        (row,) = _FAST_CREATE.rows([execution])
         with self._write() as conn:
-            if not self._db.insert_if_absent(conn, executions, as_row(execution, _COLUMNS)):
+            if conn.exec_driver_sql(_FAST_CREATE.sql[self._db.is_postgresql], row).first() is None:
                 raise AlreadyExists("execution", f"{execution.state_machine_arn}/{execution.name}")
         return execution
 
     def get(self, arn: str) -> Execution:
-        with self._read() as conn:
-            row = conn.execute(sa.select(executions).where(executions.c.arn == arn)).first()
-        if row is None:
+        found = self.find(arn)
+        if found is None:
             raise NotFound("execution", arn)
-        return to_record(Execution, row)
+        return found
 
     def find(self, arn: str) -> Execution | None:
         with self._read() as conn:
-            row = conn.execute(sa.select(executions).where(executions.c.arn == arn)).first()
+            row = conn.execute(_GET, {"_arn": arn}).first()
         return None if row is None else to_record(Execution, row)
 
     def find_by_name(self, state_machine_arn: str, name: str) -> Execution | None:
@@ -73,15 +98,31 @@ class Executions(Repository):
         with the engine completing it): the caller re-reads and decides again.
         """
         saved = replace(execution, version=execution.version + 1)
+        row = _FAST_SAVE.row(saved, execution.arn, execution.version)
         with self._write() as conn:
-            result = conn.execute(
-                executions.update()
-                .where(executions.c.arn == execution.arn)
-                .where(executions.c.version == execution.version)
-                .values({**{n: getattr(saved, n) for n in _MUTABLE}, "version": saved.version})
-            )
-            if result.rowcount != 1:
+            if conn.exec_driver_sql(_FAST_SAVE.sql[self._db.is_postgresql], row).rowcount != 1:
                 raise Conflict("execution", execution.arn, execution.version)
+        return saved
+
+    def save_all(self, batch: Sequence[Execution]) -> builtins.list[Execution]:
+        """:meth:`save` for many executions in one statement (the engine's batched commit).
+
+        If any of them moved on, :class:`Conflict` is raised (its ``key`` lists the batch, as
+        the database does not say which row missed) and the transaction must roll back: the
+        other rows of the batch were updated by the same statement.
+        """
+        if not batch:
+            return []
+        saved = [replace(execution, version=execution.version + 1) for execution in batch]
+        rows = [
+            _FAST_SAVE.row(new, old.arn, old.version) for old, new in zip(batch, saved, strict=True)
+        ]
+        with self._write() as conn:
+            if conn.exec_driver_sql(_FAST_SAVE.sql[self._db.is_postgresql], rows).rowcount != len(
+                batch
+            ):
+                arns = ", ".join(execution.arn for execution in batch)
+                raise Conflict("one of the executions", arns, batch[0].version)
         return saved
 
     def list(

@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from batchyard.store.errors import AlreadyExists, NotFound
-from batchyard.store.records import HistoryEvent, as_row, columns_of
+from batchyard.store.fastpath import FastInsert
+from batchyard.store.records import HistoryEvent
 from batchyard.store.repository import Repository, to_record, to_records
 from batchyard.store.schema import history_events
 
-_COLUMNS = columns_of(HistoryEvent)
 _C = history_events.c
+_INSERT = FastInsert(history_events)
 
 
 class History(Repository):
@@ -40,10 +41,11 @@ class History(Repository):
         """Insert events of any number of executions in one statement (the engine's batch)."""
         if not events:
             return
-        rows = [as_row(event, _COLUMNS) for event in events]
+        # The hottest statement of the engine: see fastpath.py.
+        rows = _INSERT.rows(events)
         try:
             with self._write() as conn:
-                conn.execute(history_events.insert(), rows)
+                conn.exec_driver_sql(_INSERT.sql[self._db.is_postgresql], rows)
         except IntegrityError as exc:
             raise _translate(exc, events) from exc
 
