@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
+from botocore.auth import SigV4QueryAuth  # type: ignore[import-untyped]
+from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from batchyard.api import App, AwsError, RequestContext, ServerConfig, Service
@@ -256,3 +261,27 @@ def test_workers_live_with_the_server(tmp_path: Path) -> None:
         "stop engine",
         "close store",
     ]
+
+
+def test_presigned_url_through_the_server(states: str) -> None:
+    scheduler = _client(states, "scheduler")
+    scheduler.create_schedule(
+        Name="presigned",
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+        },
+    )
+    request = AWSRequest(method="GET", url=f"{states}/schedules/presigned", headers={})
+    SigV4QueryAuth(Credentials("test", "test"), "scheduler", "us-east-1", expires=60).add_auth(
+        request
+    )
+    with urllib.request.urlopen(request.url) as response:
+        assert json.loads(response.read())["Name"] == "presigned"
+    tampered = request.url.replace("X-Amz-Expires=60", "X-Amz-Expires=3600")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(tampered)
+    assert caught.value.code == 403
+    assert json.loads(caught.value.read())["__type"] == "InvalidSignatureException"
