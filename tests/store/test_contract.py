@@ -17,6 +17,7 @@ from batchyard.store import (
     AlreadyExists,
     Claim,
     Conflict,
+    HistoryEvent,
     LeaseLost,
     MapRun,
     NotFound,
@@ -119,8 +120,15 @@ class TestStoreContract:
         assert store.aliases.get(alias.arn) == saved
         with pytest.raises(Conflict):
             store.aliases.save(alias)
+        run = started(store)
         assert store.state_machines.delete(SM_ARN)
         assert store.aliases.list(SM_ARN) == [] and store.versions.list(SM_ARN) == []
+        # The running execution can still load its definition, until it is purged.
+        assert store.state_machines.revision(SM_ARN, run.revision_id).revision_id == "rev-1"
+        store.executions.save(replace(run, status="SUCCEEDED", stop_date=at(1)))
+        assert store.executions.purge_closed(before=at(2)) == 1
+        with pytest.raises(NotFound):
+            store.state_machines.revision(SM_ARN, run.revision_id)
 
     # -- executions -------------------------------------------------------------------------
 
@@ -153,6 +161,24 @@ class TestStoreContract:
         with pytest.raises(Conflict):  # StopExecution read it before the engine finished it
             store.executions.save(replace(running, status="ABORTED"))
         assert store.executions.get(running.arn).status == "SUCCEEDED"
+
+    def test_save_all_writes_a_batch_or_reports_a_conflict(self, store: Store) -> None:
+        runs = [started(store, f"run-{i}") for i in range(3)]
+        saved = store.executions.save_all([replace(r, status="SUCCEEDED") for r in runs])
+        assert [store.executions.get(r.arn) for r in runs] == saved
+        with pytest.raises(Conflict), store.transaction() as tx:
+            tx.executions.save_all(
+                [replace(saved[0], status="FAILED"), runs[1]]
+            )  # runs[1] is stale
+        assert [store.executions.get(r.arn).status for r in runs] == ["SUCCEEDED"] * 3
+        assert store.executions.save_all([]) == []
+
+    def test_fields_fixed_at_start_are_not_rewritten(self, store: Store) -> None:
+        run = started(store, parent_execution_arn="arn:parent")
+        saved = store.executions.save(replace(run, input="{}", parent_execution_arn=None))
+        stored = store.executions.get(run.arn)
+        assert (stored.input, stored.parent_execution_arn) == (run.input, "arn:parent")
+        assert stored.version == saved.version
 
     def test_execution_listing_is_newest_first_filtered_and_paged(self, store: Store) -> None:
         for i in range(7):
@@ -193,6 +219,20 @@ class TestStoreContract:
         last = store.history.last(arn)
         assert last is not None and last.id == 10
         assert store.history.count(arn) == 10
+
+    def test_history_details_round_trip_exactly(self, store: Store) -> None:
+        arn = started(store).arn
+        details = {
+            "input": '{"name": "Zoë ✓", "n": 1.5}',
+            "inputDetails": {"truncated": False},
+            "nested": [1, None, "\u0000 and \\"],
+        }
+        batch = [
+            HistoryEvent(arn, 1, 0, "ExecutionStarted", at(0.001), details),
+            HistoryEvent(arn, 2, 1, "PassStateEntered", at(0.002), None),
+        ]
+        store.history.append(arn, batch)
+        assert store.history.all(arn) == batch
 
     def test_duplicate_history_id_fails_the_whole_batch(self, store: Store) -> None:
         arn = started(store).arn
@@ -333,6 +373,15 @@ class TestStoreContract:
         assert again.lease_version == claim.lease_version + 1
         assert store.work.complete(again, now=at(8))
         assert not store.work.wake("execution", "x")
+
+    def test_notify_creates_or_wakes(self, store: Store) -> None:
+        store.work.notify("execution", "x", at=at(50), payload={"first": True})
+        store.work.notify("execution", "x", at=at(10), payload={"ignored": True})
+        (claim,) = store.work.claim("execution", "a", 60, now=at(10))
+        assert claim.payload == {"first": True}
+        store.work.notify("execution", "x", at=at(11))  # while held: remembered
+        store.work.release(claim, available_at=at(999), now=at(12))
+        assert store.work.get("execution", "x") == (None, at(12))
 
     def test_concurrent_claimers_never_share_an_item(self, open_stores: StoreFactory) -> None:
         replicas = [open_stores(), open_stores()]

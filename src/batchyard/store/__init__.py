@@ -5,7 +5,7 @@
 ``store.transaction()`` groups calls atomically. See ``core.py`` for the design.
 """
 
-from batchyard.store.core import Store, Transaction, open_store
+from batchyard.store.core import Store, Transaction, default_url, open_store
 from batchyard.store.errors import (
     AlreadyExists,
     Conflict,
@@ -54,5 +54,6 @@ __all__ = [
     "TaskToken",
     "Timer",
     "Transaction",
+    "default_url",
     "open_store",
 ]

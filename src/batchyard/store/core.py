@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from batchyard.store import migrate
 from batchyard.store.callbacks import Activities, TaskTokens
@@ -104,15 +105,25 @@ def open_store(url: str, *, clock: Clock = utc_now, migrate_schema: bool = True)
     (psycopg 3; several replicas may share it). Raises :class:`ServiceUnavailable` if the
     database cannot be reached.
     """
-    engine = create_engine(normalize_url(url))
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("an in-memory SQLite store is not durable: use sqlite:///PATH")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
     db = Database(engine, clock)
     if migrate_schema:
         try:
             migrate.upgrade(db)
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             engine.dispose()
             raise ServiceUnavailable(f"cannot open store {_redact(url)}: {exc.orig}") from exc
     return Store(db, url)
+
+
+def default_url(data_dir: str | Path) -> str:
+    """The store URL of a data directory: ``sqlite:///DATA_DIR/state.db``."""
+    return f"sqlite:///{Path(data_dir) / 'state.db'}"
 
 
 def _redact(url: str) -> str:

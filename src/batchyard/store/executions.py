@@ -20,7 +20,13 @@ from batchyard.store.repository import (
     to_record,
     to_records,
 )
-from batchyard.store.schema import executions, from_millis, to_millis
+from batchyard.store.schema import (
+    executions,
+    from_millis,
+    state_machine_revisions,
+    state_machines,
+    to_millis,
+)
 
 _COLUMNS = columns_of(Execution)
 # Fixed when the execution starts (a redrive keeps them too). Leaving them out of the UPDATE
@@ -95,7 +101,9 @@ class Executions(Repository):
         """Write ``execution`` if it is still at ``execution.version``; return it one version on.
 
         Raises :class:`Conflict` when someone saved it in between (e.g. StopExecution racing
-        with the engine completing it): the caller re-reads and decides again.
+        with the engine completing it): the caller re-reads and decides again. Fields fixed at
+        start (ARN, names, input, start date, parent, map run, version/alias, revision) are
+        not written.
         """
         saved = replace(execution, version=execution.version + 1)
         row = _FAST_SAVE.row(saved, execution.arn, execution.version)
@@ -158,11 +166,22 @@ class Executions(Repository):
 
     def purge_closed(self, before: datetime) -> int:
         """Delete executions that stopped before ``before`` with their history, timers and
-        tokens (AWS keeps closed executions 90 days, after which the name is free again)."""
+        tokens (AWS keeps closed executions 90 days, after which the name is free again), and
+        the revisions of deleted state machines that no execution runs any more."""
         with self._write() as conn:
             result = conn.execute(
                 executions.delete()
                 .where(executions.c.stop_date.is_not(None))
                 .where(executions.c.stop_date < before)
+            )
+            revisions = state_machine_revisions
+            conn.execute(
+                revisions.delete()
+                .where(~sa.exists().where(state_machines.c.arn == revisions.c.state_machine_arn))
+                .where(
+                    ~sa.exists()
+                    .where(executions.c.state_machine_arn == revisions.c.state_machine_arn)
+                    .where(executions.c.revision_id == revisions.c.revision_id)
+                )
             )
             return result.rowcount

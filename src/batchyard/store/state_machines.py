@@ -108,13 +108,12 @@ class StateMachines(Repository):
         return int(number)
 
     def delete(self, arn: str) -> bool:
-        """Delete the machine, its versions, aliases and revisions; ``False`` if it did not exist."""
+        """Delete the machine with its versions and aliases; ``False`` if it did not exist.
+
+        Its revisions stay while executions still run them (``executions.purge_closed``
+        removes them later).
+        """
         with self._write() as conn:
-            conn.execute(
-                state_machine_revisions.delete().where(
-                    state_machine_revisions.c.state_machine_arn == arn
-                )
-            )
             return (
                 conn.execute(state_machines.delete().where(state_machines.c.arn == arn)).rowcount
                 == 1

@@ -75,6 +75,18 @@ class Work(Repository):
             )
             return result.rowcount == 1
 
+    def notify(
+        self, kind: str, key: str, *, at: datetime | None = None, payload: JSON = None
+    ) -> None:
+        """Make sure ``(kind, key)`` is looked at by ``at`` (default now): enqueue it, or wake it
+        if it exists. ``payload`` is only used when the item is created."""
+        # The loop closes the gap where the item is completed between the two statements.
+        while not (
+            self.enqueue(kind, key, payload=payload, available_at=at, now=at)
+            or self.wake(kind, key, at)
+        ):
+            pass
+
     def claim(
         self,
         kind: str,
