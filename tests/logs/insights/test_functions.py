@@ -237,3 +237,16 @@ def test_regex_features_of_re2() -> None:
 def test_regex_features_re2_lacks_are_refused(pattern: str) -> None:
     with pytest.raises(UnsupportedQueryError):
         Events(["x"]).query(f"filter @message like /{pattern}/")
+
+
+def test_arithmetic_is_in_doubles_without_overflow() -> None:
+    row = Events(["x"]).query(
+        "fields 0.1 + 0.2 as a, 100000 * 100000 as b, 2147483647 + 1 as c, @timestamp * 1000 as d "
+        "| display a, b, c, d"
+    )[0]
+    assert row == {
+        "a": "0.30000000000000004",
+        "b": "10000000000",
+        "c": "2147483648",
+        "d": "1700000000000000",
+    }

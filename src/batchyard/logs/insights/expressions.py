@@ -155,8 +155,14 @@ class ExprCompiler:
             return Sql(f"power({as_num(left)}, {as_num(right)})", Kind.NUM)
         nonzero = isinstance(node.right, ast.Number) and node.right.value != 0
         if node.op in ("/", "%") and not nonzero:  # dividing by zero gives a missing value
-            return Sql(f"({as_num(left)} {node.op} NULLIF({as_num(right)}, 0))", Kind.NUM)
-        return Sql(f"({as_num(left)} {SQL_ARITHMETIC[node.op]} {as_num(right)})", Kind.NUM)
+            return Sql(
+                f"(CAST({as_num(left)} AS DOUBLE) {node.op} NULLIF({as_num(right)}, 0))", Kind.NUM
+            )
+        # In doubles, as Logs Insights computes: integer arithmetic must not overflow.
+        left_num = as_num(left)
+        return Sql(
+            f"(CAST({left_num} AS DOUBLE) {SQL_ARITHMETIC[node.op]} {as_num(right)})", Kind.NUM
+        )
 
     def compare(self, op: str, left: Sql, right: Sql, *, literal_side: bool) -> Sql:
         sql_op = SQL_COMPARISON[op]

@@ -48,7 +48,8 @@ def literal(value: str) -> str:
 def number(value: float, is_integer: bool) -> str:
     if is_integer and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
-    return repr(value) if value == value and abs(value) != float("inf") else "NULL"
+    # DuckDB reads 0.1 as DECIMAL; Logs Insights computes in doubles (0.1 + 0.2 != 0.3).
+    return f"CAST({value!r} AS DOUBLE)" if value == value and abs(value) != float("inf") else "NULL"
 
 
 def json_text(sql: Sql) -> str:
