@@ -183,17 +183,27 @@ class TestStoreContract:
     def test_execution_listing_is_newest_first_filtered_and_paged(self, store: Store) -> None:
         for i in range(7):
             started(store, f"run-{i}", start=i, status="SUCCEEDED" if i % 2 else "RUNNING")
+        started(
+            store, "via-alias", start=9, status="ABORTED", state_machine_alias_arn=f"{SM_ARN}:prod"
+        )
+        by_alias = store.executions.list(alias_arn=f"{SM_ARN}:prod").items
+        assert [e.name for e in by_alias] == ["via-alias"]
+        assert store.executions.list(version_arn=f"{SM_ARN}:1").items == []
         names: list[str] = []
         token: str | None = None
         while True:
             page = store.executions.list(state_machine_arn=SM_ARN, limit=3, next_token=token)
-            names += [e.name for e in page.items]
+            names += [e.name for e in page.items if e.name != "via-alias"]
             token = page.next_token
             if token is None:
                 break
         assert names == [f"run-{i}" for i in reversed(range(7))]
         running = store.executions.list(state_machine_arn=SM_ARN, status="RUNNING").items
         assert [e.name for e in running] == ["run-6", "run-4", "run-2", "run-0"]
+        store.executions.save(replace(running[0], redrive_count=1))
+        redriven = store.executions.list(state_machine_arn=SM_ARN, redriven=True).items
+        assert [e.name for e in redriven] == ["run-6"]
+        assert len(store.executions.list(redriven=False).items) == 7
 
     def test_purge_closed_frees_the_name_and_drops_its_history(self, store: Store) -> None:
         old = started(store, "old")

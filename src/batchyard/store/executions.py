@@ -137,23 +137,33 @@ class Executions(Repository):
         self,
         *,
         state_machine_arn: str | None = None,
+        version_arn: str | None = None,
+        alias_arn: str | None = None,
         map_run_arn: str | None = None,
         status: str | None = None,
-        redrive_status: str | None = None,
+        redriven: bool | None = None,
         limit: int = 100,
         next_token: str | None = None,
     ) -> Page[Execution]:
-        """Executions newest first (``start_date`` descending), filtered, ``limit`` per page."""
+        """Executions newest first (``start_date`` descending), ``limit`` per page.
+
+        Filters combine: a state machine, or the version or alias it was started through
+        (ListExecutions accepts all three ARNs), a map run, a status, and ``redriven``
+        (``True``: redriven at least once, ListExecutions' ``REDRIVEN`` redriveFilter).
+        """
         c = executions.c
         query = sa.select(executions).order_by(c.start_date.desc(), c.arn.desc())
         for column, value in (
             (c.state_machine_arn, state_machine_arn),
+            (c.state_machine_version_arn, version_arn),
+            (c.state_machine_alias_arn, alias_arn),
             (c.map_run_arn, map_run_arn),
             (c.status, status),
-            (c.redrive_status, redrive_status),
         ):
             if value is not None:
                 query = query.where(column == value)
+        if redriven is not None:
+            query = query.where(c.redrive_count > 0 if redriven else c.redrive_count == 0)
         if next_token is not None:
             start, arn = decode_token(next_token)
             query = query.where(past(c.start_date, c.arn, [from_millis(start), arn], desc=True))
