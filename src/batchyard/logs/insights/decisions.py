@@ -19,7 +19,9 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      "one-item list. [generator]"),
     ("precedence", "`^` (right-associative) > unary `-` > `* / %` > `+ -` > comparisons, "
      "`like`, `=~`, `in` > `not` > `and` > `or`. [parser]"),
-    ("division", "`/` is float division; dividing by zero gives a missing value. [expressions]"),
+    ("arithmetic", "Computed in doubles, like the documentation's numbers: `/` is float "
+     "division, `0.1 + 0.2` is 0.30000000000000004, integers never overflow; dividing by zero "
+     "gives a missing value. [expressions]"),
     ("time", "Timestamp arithmetic is in milliseconds; fixed-length bins (ms to weeks) align "
      "to the Unix epoch in UTC (weeks start on Thursday); months, quarters and years align to "
      "calendar boundaries in UTC. [datetimes]"),
