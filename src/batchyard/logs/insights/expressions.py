@@ -98,7 +98,7 @@ class ExprCompiler:
 
     # -- dispatch ---------------------------------------------------------------------------
     def compile(self, expr: ast.Expr) -> Sql:
-        if not isinstance(expr, ast.Field) and not self.aggregating:
+        if isinstance(expr, _NAMED_BY_TEXT) and not self.aggregating:
             # A column named by its expression text (`sort count(*) desc` after `stats count(*)`).
             named = self.scope.columns.get(expr.text)
             if named is not None:
@@ -260,6 +260,10 @@ class ExprCompiler:
         if base.kind is not Kind.JSON:
             raise self.error(node, "only lists from jsonParse can be indexed")
         return Sql(f"json_extract({base}, '$[{int(node.index.value)}]')", Kind.JSON)
+
+
+# Expressions whose unaliased result column is named by their text (literals never are).
+_NAMED_BY_TEXT = (ast.Call, ast.Binary, ast.Unary, ast.Index, ast.Like, ast.In)
 
 
 def _literal_side(node: ast.Binary) -> bool:
