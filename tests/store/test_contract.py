@@ -21,10 +21,12 @@ from batchyard.store import (
     LeaseLost,
     MapRun,
     NotFound,
+    ServiceUnavailable,
     StateMachineAlias,
     StateMachineVersion,
     Store,
     TaskToken,
+    open_store,
 )
 from batchyard.store.migrate import head_revision
 from batchyard.store.schema import metadata
@@ -63,6 +65,16 @@ class TestStoreContract:
             thread.join()
         assert errors == []
         assert open_empty().schema_revision() == head_revision()
+
+    def test_a_schema_newer_than_the_code_is_refused(self, store: Store) -> None:
+        with store.transaction() as tx:
+            tx.connection.execute(sa.text("UPDATE alembic_version SET version_num = 'from-future'"))
+        with pytest.raises(ServiceUnavailable, match="from-future"):
+            open_store(store.url)
+        with store.transaction() as tx:  # put it back for the other tests of this database
+            tx.connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()}
+            )
 
     # -- state machines, versions, aliases --------------------------------------------------
 

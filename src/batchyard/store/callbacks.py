@@ -146,13 +146,20 @@ class Activities(Repository):
         One attempt, no waiting: the API layer loops for GetActivityTask's long poll.
         """
         moment = self._now(now)
-        query = self._db.lock_rows(
+        queued = (
             sa.select(activity_tasks)
             .where(_Q.activity_arn == activity_arn)
             .where(_Q.status == "QUEUED")
             .order_by(_Q.queued_at, _Q.task_token)
             .limit(1)
         )
+        if self._conn is None:
+            # Long-polling workers call this in a loop: an empty queue must cost a read only,
+            # not SQLite's write lock.
+            with self._read() as conn:
+                if conn.execute(queued).first() is None:
+                    return None
+        query = self._db.lock_rows(queued)
         with self._write() as conn:
             row = conn.execute(query).first()
             if row is None:

@@ -118,6 +118,9 @@ def open_store(url: str, *, clock: Clock = utc_now, migrate_schema: bool = True)
         except (OperationalError, InterfaceError) as exc:
             engine.dispose()
             raise ServiceUnavailable(f"cannot open store {_redact(url)}: {exc.orig}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
     return Store(db, url)
 
 

@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from batchyard.store.connection import Database
+from batchyard.store.errors import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant works; this one spells "batchyard" so it is recognisable in pg_locks.
@@ -44,5 +45,13 @@ def upgrade(db: Database) -> None:
     with db.write() as conn:
         if db.is_postgresql:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        current = MigrationContext.configure(conn).get_current_revision()
+        known = ScriptDirectory.from_config(config)
+        if current is not None and current not in {s.revision for s in known.walk_revisions()}:
+            # A newer batchyard migrated this database; running against it would corrupt it.
+            raise ServiceUnavailable(
+                f"the store's schema is at revision {current!r}, unknown to this version of "
+                f"batchyard (latest known: {known.get_current_head()!r}); upgrade batchyard"
+            )
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

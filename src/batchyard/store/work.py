@@ -101,7 +101,7 @@ class Work(Repository):
         """
         moment = self._now(now)
         expires = moment + timedelta(seconds=lease_seconds)
-        candidates = self._db.lock_rows(
+        available = (
             sa.select(_W.key)
             .where(_W.kind == kind)
             .where(_W.available_at <= moment)
@@ -109,6 +109,13 @@ class Work(Repository):
             .limit(limit)
         )
         claims: list[Claim] = []
+        if self._conn is None:
+            # Idle polling must not queue for SQLite's single write lock: look first, in a
+            # read transaction, and only take the lock when there is something to claim.
+            with self._read() as conn:
+                if conn.execute(available.limit(1)).first() is None:
+                    return claims
+        candidates = self._db.lock_rows(available)
         with self._write() as conn:
             keys = [row[0] for row in conn.execute(candidates)]
             if not keys:
