@@ -1,0 +1,72 @@
+"""The Step Functions API of the batchyard server (AWS JSON 1.0, ``AWSStepFunctions.*``).
+
+Every operation of botocore's ``stepfunctions`` model is a handler in one of the modules
+below, listed in its ``HANDLERS`` table; :class:`StepFunctionsApi` binds them to a
+:class:`Backend` (store, engine, region and account) and registers them on a ``Service``.
+Handlers raise ``AwsError`` with AWS's texts; the engine's own errors carry their AWS code and
+are translated as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from batchyard.api.service import Handler, RequestContext, Service, coded_error
+from batchyard.api.stepfunctions import (
+    activities,
+    executions,
+    history,
+    map_runs,
+    state_machines,
+    tags,
+    validation,
+    versions,
+)
+from batchyard.api.stepfunctions.common import Backend, Params, Result
+
+__all__ = ["Backend", "StepFunctionsApi"]
+
+_MODULES = (
+    state_machines,
+    versions,
+    executions,
+    history,
+    activities,
+    map_runs,
+    tags,
+    validation,
+)
+
+
+def _bind(backend: Backend, fn: Callable[[Backend, Params], Result]) -> Handler:
+    def handle(params: dict[str, Any], _: RequestContext) -> Result:
+        return fn(backend, params)
+
+    handle.__name__ = fn.__name__
+    return handle
+
+
+class StepFunctionsApi:
+    """Handlers of every Step Functions operation, over one backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def handlers(self) -> dict[str, Handler]:
+        table: dict[str, Handler] = {}
+        for module in _MODULES:
+            for operation, fn in module.HANDLERS.items():
+                table[operation] = _bind(self.backend, fn)
+        return table
+
+    def service(self) -> Service:
+        service = Service("stepfunctions", validation_error="ValidationException")
+        service.register_all(self.handlers())
+        try:
+            from batchyard.engine.errors import EngineError
+        except ImportError:  # the engine is optional: the definition operations work without
+            pass
+        else:
+            service.translate(EngineError, coded_error)
+        return service

@@ -1,0 +1,174 @@
+"""ValidateStateMachineDefinition and TestState: definitions checked and run without a machine.
+
+TestState runs one state through the interpreter: the state is placed alone in a small
+machine whose transitions (``Next``, Choice targets, ``Default``, Catch targets) end in
+``Succeed`` stubs, the machine runs in memory on a virtual clock, and the history tells
+what the state did: its output, the state it would go to next, or the error it failed
+(or was caught) with.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from batchyard.api.errors import AwsError
+from batchyard.api.stepfunctions.common import Backend, Params, Result, validation
+from batchyard.asl import StatesError, VirtualClock, execute, validate
+from batchyard.asl.events import to_json
+from batchyard.asl.paths import PathNotFound, ResultPathMatchFailure, get_path, set_result_path
+from batchyard.asl.payload import evaluate_payload
+from batchyard.asl.validate import invalid_definition_message
+
+DEFAULT_MAX_DIAGNOSTICS = 100
+TEST_STATE_NAME = "TestState"
+
+
+def validate_state_machine_definition(backend: Backend, params: Params) -> Result:
+    diagnostics = validate(params["definition"], machine_type=params.get("type") or "STANDARD")
+    shown = {"ERROR"} if params.get("severity", "ERROR") == "ERROR" else {"ERROR", "WARNING"}
+    kept = [d for d in diagnostics if d.severity in shown]
+    limit = int(params.get("maxResults") or 0) or DEFAULT_MAX_DIAGNOSTICS
+    failed = any(d.severity == "ERROR" for d in diagnostics)
+    return {
+        "result": "FAIL" if failed else "OK",
+        "diagnostics": [d.to_dict() for d in kept[:limit]],
+        "truncated": len(kept) > limit,
+    }
+
+
+# --------------------------------------------------------------------------- TestState
+
+
+def _targets(state: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for key in ("Next", "Default"):
+        if isinstance(state.get(key), str):
+            names.add(state[key])
+    for group in ("Choices", "Catch"):
+        for entry in state.get(group) or []:
+            if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
+                names.add(entry["Next"])
+    return names
+
+
+def _the_state(params: Params) -> tuple[str, dict[str, Any], str | None]:
+    """(name, state, machine query language) of a TestState request."""
+    try:
+        definition = json.loads(params["definition"])
+    except ValueError:
+        definition = None
+    if not isinstance(definition, dict):
+        raise AwsError(
+            "InvalidDefinition", invalid_definition_message(validate(params["definition"]))
+        )
+    state_name = params.get("stateName")
+    if state_name is None:
+        return TEST_STATE_NAME, definition, None
+    errors = [d for d in validate(definition) if d.severity == "ERROR"]
+    if errors:
+        raise AwsError("InvalidDefinition", invalid_definition_message(errors))
+    states = definition.get("States") or {}
+    if state_name not in states:
+        raise validation("State not found in definition")
+    return state_name, states[state_name], definition.get("QueryLanguage")
+
+
+def _machine(name: str, state: dict[str, Any], language: str | None) -> dict[str, Any]:
+    states: dict[str, Any] = {name: copy.deepcopy(state)}
+    for target in _targets(state) - {name}:
+        states[target] = {"Type": "Succeed"}
+    machine: dict[str, Any] = {"StartAt": name, "States": states}
+    if language is not None:
+        machine["QueryLanguage"] = language
+    errors = [d for d in validate(machine) if d.severity == "ERROR"]
+    if errors:
+        raise AwsError("InvalidDefinition", invalid_definition_message(errors))
+    return machine
+
+
+def test_state(backend: Backend, params: Params) -> Result:
+    name, state, language = _the_state(params)
+    machine = _machine(name, state, language)
+    text = params.get("input") or "{}"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise AwsError(
+            "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'"
+        ) from None
+    run = execute(machine, data, clock=VirtualClock())
+    result = _outcome(name, run.events, run.status, run.error, run.cause)
+    if params.get("inspectionLevel") in ("DEBUG", "TRACE") and state.get("Type") != "Choice":
+        result["inspectionData"] = _inspection(state, data, text, result)
+    return result
+
+
+def _outcome(
+    name: str, events: list[dict[str, Any]], status: str, error: str | None, cause: str | None
+) -> Result:
+    output: str | None = None
+    next_state: str | None = None
+    failure: dict[str, Any] | None = None
+    for event in events:
+        kind = event["type"]
+        entered = event.get("stateEnteredEventDetails")
+        exited = event.get("stateExitedEventDetails")
+        if exited is not None and exited.get("name") == name and output is None:
+            output = exited.get("output")
+        elif entered is not None and entered.get("name") != name and next_state is None:
+            next_state = entered["name"]
+        elif kind.endswith("Failed") and kind != "ExecutionFailed" and next_state is None:
+            failure = next((v for k, v in event.items() if k.endswith("EventDetails")), None)
+    if status == "FAILED" and output is None:
+        return {"status": "FAILED", **_error(error, cause)}
+    result: Result = {"status": "SUCCEEDED"}
+    if failure is not None and next_state is not None:
+        result = {"status": "CAUGHT_ERROR", **_error(failure.get("error"), failure.get("cause"))}
+    if output is not None:
+        result["output"] = output
+    if next_state is not None:
+        result["nextState"] = next_state
+    return result
+
+
+def _error(error: Any, cause: Any) -> Result:
+    found: Result = {}
+    if error is not None:
+        found["error"] = error
+    if cause is not None:
+        found["cause"] = cause
+    return found
+
+
+def _inspection(state: dict[str, Any], data: Any, text: str, outcome: Result) -> Result:
+    """The JSONPath data flow of the state, step by step (DEBUG inspection level)."""
+    inspection: Result = {"input": text}
+    try:
+        effective = get_path(state["InputPath"], data) if state.get("InputPath") else data
+        if "InputPath" in state and state["InputPath"] is None:
+            effective = {}
+        inspection["afterInputPath"] = to_json(effective)
+        if "Parameters" in state:
+            effective = evaluate_payload(state["Parameters"], effective, context={}, variables={})
+            inspection["afterParameters"] = to_json(effective)
+        if state.get("Type") == "Pass":
+            value = state.get("Result", effective)
+            inspection["result"] = to_json(value)
+            if "ResultPath" in state:
+                placed = set_result_path(state["ResultPath"], data, value)
+            else:
+                placed = value
+            inspection["afterResultPath"] = to_json(placed)
+    except (PathNotFound, ResultPathMatchFailure, StatesError):
+        pass  # the failure itself is in the outcome's error and cause
+    if "output" in outcome and "afterResultPath" not in inspection and state.get("Type") != "Fail":
+        inspection["afterResultPath"] = outcome["output"]
+    return inspection
+
+
+HANDLERS = {
+    "ValidateStateMachineDefinition": validate_state_machine_definition,
+    "TestState": test_state,
+}
