@@ -312,11 +312,12 @@ class TestStoreContract:
         activity = store.activities.create(Activity("arn:activity:build", "build", T0))
         with pytest.raises(AlreadyExists):
             store.activities.create(activity)
-        for i in range(20):
-            store.task_tokens.create(TaskToken(f"t{i}", arn, "Build", i, "WAITING", T0, T0))
-            store.activities.enqueue(
-                ActivityTask(f"t{i}", activity.arn, f'{{"i": {i}}}', "QUEUED", at(i))
-            )
+        with store.transaction() as tx:
+            for i in range(20):
+                tx.task_tokens.create(TaskToken(f"t{i}", arn, "Build", i, "WAITING", T0, T0))
+                tx.activities.enqueue(
+                    ActivityTask(f"t{i}", activity.arn, f'{{"i": {i}}}', "QUEUED", at(i))
+                )
         first = store.activities.poll(activity.arn, "w0", now=at(100))
         assert first is not None and (first.task_token, first.worker_name) == ("t0", "w0")
         got: list[str] = []
@@ -408,8 +409,9 @@ class TestStoreContract:
     def test_concurrent_claimers_never_share_an_item(self, open_stores: StoreFactory) -> None:
         replicas = [open_stores(), open_stores()]
         keys = [f"item-{i:03d}" for i in range(120)]
-        for key in keys:
-            replicas[0].work.enqueue("slot", key, now=T0)
+        with replicas[0].transaction() as tx:
+            for key in keys:
+                tx.work.enqueue("slot", key, now=T0)
         claimed: list[Claim] = []
         lock = threading.Lock()
 

@@ -8,6 +8,7 @@ migrations one after the other and the later ones find nothing left to do; on SQ
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,8 +31,13 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _scripts().get_current_head()
 
 
 def current_revision(db: Database) -> str | None:
@@ -46,7 +52,9 @@ def upgrade(db: Database) -> None:
         if db.is_postgresql:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         current = MigrationContext.configure(conn).get_current_revision()
-        known = ScriptDirectory.from_config(config)
+        known = _scripts()
+        if current == known.get_current_head():
+            return  # the common case: every start after the first
         if current is not None and current not in {s.revision for s in known.walk_revisions()}:
             # A newer batchyard migrated this database; running against it would corrupt it.
             raise ServiceUnavailable(
