@@ -1,0 +1,651 @@
+"""The durable engine: the interpreter decides, the engine persists, then acts.
+
+Design (after Temporal's SDK: history in, commands out, replay on takeover):
+
+* An execution *is* its ordered interpreter inputs (``journal.py``). One *step* takes the
+  inputs that are ready (task outcomes, due timers, inbox messages), applies them to the
+  in-memory :class:`~batchyard.engine.run.Run`, and commits in ONE transaction: the inputs, the
+  history events they produced, the timers and task tokens of the new commands, the consumed
+  inbox rows and fired timers, and the execution row (status, output; its ``version`` bumped).
+  Only after the commit are commands acted on (a function invoked, a child started). A crash
+  before the commit loses nothing that anyone saw; a crash after it is repaired by replay.
+* Work is shared through ``store.work`` leases (one item per RUNNING execution, available again
+  when its next timer is due or when something wakes it). The holder keeps the ``Run`` in memory
+  between steps; a ``version`` mismatch on claim (another replica moved it) means replay.
+* Correctness does not rest on the lease: the inputs' primary key and the execution row's
+  optimistic ``version`` refuse a second writer, whose transaction then rolls back whole.
+* Recovery: replaying the inputs regenerates the history, which must equal the persisted one
+  (:class:`NondeterminismError` otherwise); outstanding tasks are re-attached — activity and
+  callback tokens are rows already, a child execution has a deterministic name — and only
+  in-process functions are invoked again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from batchyard import asl
+from batchyard.asl.events import to_json
+from batchyard.asl.integrations import InvokeEnv
+from batchyard.engine import integrations as engine_integrations
+from batchyard.engine import journal
+from batchyard.engine.errors import (
+    EngineError,
+    NondeterminismError,
+    TaskDoesNotExist,
+    TaskTimedOut,
+    execution_already_exists,
+    execution_does_not_exist,
+)
+from batchyard.engine.journal import Input, to_ms, truncate
+from batchyard.engine.run import Pending, Run, replay
+from batchyard.store import ActivityTask as QueuedActivityTask
+from batchyard.store import (
+    AlreadyExists,
+    Claim,
+    Conflict,
+    Execution,
+    LeaseLost,
+    Store,
+    TaskToken,
+    Transaction,
+)
+
+log = logging.getLogger("batchyard.engine")
+
+KIND = "execution"
+LEASE_SECONDS = 30.0
+IDLE = timedelta(hours=1)  # a waiting execution with no timer is re-checked this often
+Clock = Callable[[], datetime]
+Handler = Callable[[Any, Any], Any]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Core:
+    """The durable part of :class:`~batchyard.engine.Engine`: steps, replay, dispatch."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        region: str,
+        account: str,
+        owner: str,
+        clock: Clock | None,
+        functions: Mapping[str, Handler] | None,
+    ) -> None:
+        self.store = store
+        self.region = region
+        self.account = account
+        self.owner = owner
+        self.clock: Clock = clock or _utc_now
+        self.functions: dict[str, Handler] = dict(functions or {})
+        self._runs: dict[str, Run] = {}
+        self._machines: dict[tuple[str, str], tuple[asl.StateMachine, str]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.activity_ready = threading.Condition()
+        self.work_ready = threading.Event()
+        self.on_finished: Callable[[Execution], None] | None = None
+        self.on_events: Callable[[Execution, list[Any]], None] | None = None
+        journal.create_tables(store)
+        _ = engine_integrations  # registered on import
+
+    def now(self) -> datetime:
+        return truncate(self.clock())
+
+    def lock(self, arn: str) -> threading.Lock:
+        with self._locks_guard:
+            found = self._locks.get(arn)
+            if found is None:
+                found = self._locks[arn] = threading.Lock()
+            return found
+
+    # --- machines and runs -------------------------------------------------------------------
+
+    def machine(self, state_machine_arn: str, revision_id: str) -> tuple[asl.StateMachine, str]:
+        key = (state_machine_arn, revision_id)
+        found = self._machines.get(key)
+        if found is None:
+            revision = self.store.state_machines.revision(state_machine_arn, revision_id)
+            machine = asl.compile(revision.definition)
+            machine.name = state_machine_arn.rsplit(":", 1)[-1]
+            found = self._machines[key] = (machine, revision.role_arn)
+        return found
+
+    def new_run(self, execution: Execution) -> Run:
+        machine, role_arn = self.machine(execution.state_machine_arn, execution.revision_id)
+        return Run(machine, execution, role_arn, self.region, self.account, _parse(execution.input))
+
+    def rebuild(self, execution: Execution) -> Run:
+        """Replay the persisted inputs through a fresh interpreter (takeover, crash recovery)."""
+        run = self.new_run(execution)
+        with self.store.transaction() as tx:
+            items = journal.load_inputs(tx.connection, execution.arn)
+        history = self.store.history.all(execution.arn)
+        replay(run, items, history)
+        run.execution = execution
+        return run
+
+    # --- one step ------------------------------------------------------------------------------
+
+    def process(self, arn: str) -> datetime | None:
+        """Run execution ``arn`` until it waits; return when it next needs attention (None: it
+        ended or is not ours). Serialised per execution within this process."""
+        with self.lock(arn):
+            try:
+                return self._process(arn)
+            except (Conflict, AlreadyExists, sa.exc.IntegrityError) as exc:
+                # Someone else advanced it (another replica, or StopExecution): start over.
+                log.info("execution %s moved on elsewhere: %s", arn, exc)
+                self._runs.pop(arn, None)
+                return self.now()
+            except NondeterminismError:
+                log.exception("determinism guard stopped %s", arn)
+                self._runs.pop(arn, None)
+                return None
+
+    def _process(self, arn: str) -> datetime | None:
+        execution = self.store.executions.find(arn)
+        if execution is None or execution.status != "RUNNING":
+            self._runs.pop(arn, None)
+            return None
+        run = self._runs.get(arn)
+        local: list[Input] = []
+        if run is None or run.execution.version != execution.version:
+            run = self.rebuild(execution)
+            self._runs[arn] = run
+            local = self._reattach(run, list(run.tasks.values()))
+        for _ in range(10_000):
+            fresh = self._step(run, local)
+            if fresh is None:
+                break
+            local = self._reattach(run, fresh)
+            if run.interp.status != "RUNNING":
+                break
+        if run.interp.status != "RUNNING":
+            self._runs.pop(arn, None)
+            return None
+        timers = self.store.timers.for_execution(arn)
+        return min((t.fire_at for t in timers), default=self.now() + IDLE)
+
+    def _step(self, run: Run, local: list[Input]) -> list[Pending] | None:
+        """Apply what is ready and persist it; return the tasks to act on now (``None`` when
+        nothing was ready)."""
+        arn = run.arn
+        now = self.now()
+        t = to_ms(now)
+        items: list[Input] = []
+        for item in local:
+            item["t"] = t
+            items.append(item)
+        if run.seq == 0:
+            items.insert(0, {"k": "start", "t": to_ms(run.execution.start_date)})
+        with self.store.transaction() as tx:
+            inbox = journal.read_inbox(tx.connection, arn)
+        fired = [timer for timer in self.store.timers.for_execution(arn) if timer.fire_at <= now]
+        for _, message in inbox:
+            item = self._from_message(run, message, t)
+            if item is not None:
+                items.append(item)
+        for timer in fired:
+            item = self._from_timer(run, timer.key, timer.payload, t)
+            if item is not None:
+                items.append(item)
+        if not items and not inbox and not fired:
+            return None
+        applied: list[Input] = []
+        closing: list[str] = []
+        for item in items:
+            if run.accepts(item):
+                run.apply(item)
+                applied.append(item)
+                if "tok" in item:
+                    closing.append(item["tok"])
+        fresh = list(run.new_tasks)
+        self._persist(run, applied, [i for i, _ in inbox], [t.key for t in fired], closing)
+        return fresh
+
+    def _persist(
+        self,
+        run: Run,
+        applied: list[Input],
+        consumed: list[int],
+        fired: list[str],
+        closing: list[str],
+    ) -> None:
+        arn = run.arn
+        now = self.now()
+        events = run.unpersisted()
+        interp = run.interp
+        execution = run.execution
+        finished = interp.status != "RUNNING"
+        if finished:
+            execution = replace(
+                execution,
+                status=interp.status,
+                output=to_json(interp.output) if interp.status == "SUCCEEDED" else None,
+                error=interp.error,
+                cause=interp.cause,
+                stop_date=events[-1].timestamp if events else now,
+                updated=now,
+            )
+        with self.store.transaction() as tx:
+            conn = tx.connection
+            journal.append_inputs(conn, arn, run.seq - len(applied), applied)
+            journal.consume(conn, consumed)
+            for key in fired:
+                tx.timers.delete(arn, key)
+            for token in closing:
+                tx.task_tokens.complete(token, "TIMED_OUT", now=now)
+            tx.history.append_all(events)
+            if finished:
+                self._close(tx, run, execution, now)
+            else:
+                for thread_id, seq, due in run.new_timers:
+                    tx.timers.set(arn, f"w:{thread_id}:{seq}", due)
+                for pending in run.new_tasks:
+                    self._record_dispatch(tx, run, pending, now)
+            if run.seq == len(applied) and run.execution.status == "RUNNING":
+                deadline = interp.deadline
+                if deadline is not None and not finished:
+                    tx.timers.set(arn, "x", deadline)
+            saved = tx.executions.save(execution)
+        run.execution = saved
+        run.mark_persisted()
+        if self.on_events is not None and events:
+            self.on_events(saved, events)
+        if finished and self.on_finished is not None:
+            self.on_finished(saved)
+
+    def _close(self, tx: Transaction, run: Run, execution: Execution, now: datetime) -> None:
+        """The execution ended: drop its timers and tokens, tell a waiting parent."""
+        tx.timers.delete_for_execution(run.arn)
+        for token in tx.task_tokens.for_execution(run.arn, status="WAITING"):
+            tx.task_tokens.complete(token.token, "CLOSED", now=now)
+        parent = execution.parent_execution_arn
+        if parent is not None:
+            journal.post(tx.connection, parent, {"k": "child", "arn": run.arn})
+            tx.work.wake(KIND, parent, at=now)
+
+    def _record_dispatch(self, tx: Transaction, run: Run, pending: Pending, now: datetime) -> None:
+        """What must exist before a task is acted on: its token, its queue entry, its timers."""
+        command = pending.command
+        request = command.request
+        integration = command.integration
+        token = pending.token
+        if token is None:
+            return
+        heartbeat = request.heartbeat_seconds
+        tx.task_tokens.create(
+            TaskToken(
+                token=token,
+                execution_arn=run.arn,
+                state_name=request.state_name,
+                scheduled_event_id=run.interp.threads[command.thread_id].cursor,
+                status="WAITING",
+                created=now,
+                updated=now,
+                heartbeat_seconds=int(heartbeat) if heartbeat is not None else None,
+                heartbeat_deadline=now + timedelta(seconds=heartbeat) if heartbeat else None,
+            )
+        )
+        payload = {"th": command.thread_id, "d": pending.seq}
+        if request.timeout_seconds is not None:
+            due = now + timedelta(seconds=request.timeout_seconds)
+            tx.timers.set(run.arn, "t:" + token, due, payload)
+        if heartbeat is not None:
+            tx.timers.set(run.arn, "h:" + token, now + timedelta(seconds=heartbeat), payload)
+        if getattr(integration, "mode", "") == "activity":
+            tx.activities.enqueue(
+                QueuedActivityTask(
+                    task_token=token,
+                    activity_arn=request.resource,
+                    input=to_json(request.parameters),
+                    status="QUEUED",
+                    queued_at=now,
+                )
+            )
+
+    # --- inputs from outside -----------------------------------------------------------------
+
+    def _from_message(self, run: Run, message: Input, t: int) -> Input | None:
+        kind = message["k"]
+        if kind == "token":
+            pending = run.find_token(message["token"])
+            if pending is None:
+                return None
+            item: Input = {"k": "task", "th": pending.command.thread_id, "d": pending.seq, "t": t}
+            for key in ("r", "e", "c", "w"):
+                if key in message:
+                    item[key] = message[key]
+            return item
+        if kind == "child":
+            pending = run.find_child(message["arn"])
+            if pending is None or not getattr(pending.command.integration, "sync", ""):
+                return None
+            child = self.store.executions.find(message["arn"])
+            if child is None or child.status == "RUNNING":
+                return None
+            return {**self._child_outcome(pending, child), "t": t}
+        return None
+
+    def _from_timer(self, run: Run, key: str, payload: Any, t: int) -> Input | None:
+        if key == "x":
+            return {"k": "timeout", "t": t}
+        if key.startswith("w:"):
+            _, thread_id, seq = key.split(":")
+            return {"k": "timer", "th": int(thread_id), "d": int(seq), "t": t}
+        error = "States.Timeout" if key.startswith("t:") else "States.HeartbeatTimeout"
+        return {
+            "k": "task",
+            "th": payload["th"],
+            "d": payload["d"],
+            "t": t,
+            "e": error,
+            "to": 1,
+            "tok": key[2:],
+        }
+
+    def _child_outcome(self, pending: Pending, child: Execution) -> Input:
+        sync = getattr(pending.command.integration, "sync", "")
+        envelope = describe_envelope(child, parsed=sync == ".sync:2")
+        item: Input = {"k": "task", "th": pending.command.thread_id, "d": pending.seq}
+        if child.status == "SUCCEEDED":
+            item["r"] = envelope
+        else:
+            if child.error is not None:
+                envelope["Error"] = child.error
+            if child.cause is not None:
+                envelope["Cause"] = child.cause
+            item["e"] = "States.TaskFailed"
+            item["c"] = to_json(dict(sorted(envelope.items())))
+        return item
+
+    # --- acting on commands, after the commit ----------------------------------------------
+
+    def _reattach(self, run: Run, tasks: Iterable[Pending]) -> list[Input]:
+        outcomes: list[Input] = []
+        for pending in tasks:
+            item = self._act(run, pending)
+            if item is not None:
+                outcomes.append(item)
+        return outcomes
+
+    def _act(self, run: Run, pending: Pending) -> Input | None:
+        command = pending.command
+        integration = command.integration
+        mode = getattr(integration, "mode", "")
+        base: Input = {"k": "task", "th": command.thread_id, "d": pending.seq}
+        if mode == "activity":
+            with self.activity_ready:
+                self.activity_ready.notify_all()
+            return None
+        if mode == "callback":
+            request = getattr(integration, "request", "")
+            if request == "lambda":
+                outcome = _lambda_invoke(command.request, self._env())
+                if outcome.failed and pending.token is not None:
+                    if self.store.task_tokens.complete(pending.token, "FAILED", now=self.now()):
+                        return {**base, "e": outcome.error, "c": outcome.cause}
+            elif request == "child":
+                self._start_child(run, pending)
+            return None
+        if mode == "child":
+            child = self._start_child(run, pending)
+            if not integration.sync:
+                return {
+                    **base,
+                    "r": {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)},
+                }
+            if child.status != "RUNNING":
+                return self._child_outcome(pending, child)
+            return None
+        outcome = integration.invoke(command.request, self._env())
+        item: Input = {**base, "r": outcome.result}
+        if outcome.failed:
+            item = {**base, "e": outcome.error, "c": outcome.cause}
+            if outcome.timed_out:
+                item["to"] = 1
+        return item
+
+    def _env(self) -> InvokeEnv:
+        return InvokeEnv(
+            functions=self.functions, now=self.clock(), region=self.region, account=self.account
+        )
+
+    def _start_child(self, run: Run, pending: Pending) -> Execution:
+        parameters = pending.command.request.parameters
+        parameters = parameters if isinstance(parameters, dict) else {}
+        child_input = parameters.get("Input", {})
+        text = child_input if isinstance(child_input, str) else to_json(child_input)
+        assert pending.child_name is not None
+        return self.create_execution(
+            str(parameters.get("StateMachineArn", "")),
+            pending.child_name,
+            text,
+            parent=run.arn,
+        )
+
+    # --- creating executions -----------------------------------------------------------------
+
+    def create_execution(
+        self,
+        state_machine_arn: str,
+        name: str,
+        input_text: str,
+        *,
+        parent: str | None = None,
+        trace_header: str | None = None,
+        version_arn: str | None = None,
+        alias_arn: str | None = None,
+        revision_id: str | None = None,
+    ) -> Execution:
+        """Insert a STANDARD execution and queue it; the idempotent answer if it exists."""
+        from batchyard.engine.names import execution_arn
+
+        machine = self.store.state_machines.find(state_machine_arn)
+        if machine is None:
+            from batchyard.engine.errors import state_machine_does_not_exist
+
+            raise state_machine_does_not_exist(state_machine_arn)
+        now = self.now()
+        execution = Execution(
+            arn=execution_arn(state_machine_arn, name),
+            state_machine_arn=state_machine_arn,
+            name=name,
+            type="STANDARD",
+            status="RUNNING",
+            input=input_text,
+            revision_id=revision_id or machine.revision_id,
+            start_date=now,
+            created=now,
+            updated=now,
+            state_machine_version_arn=version_arn,
+            state_machine_alias_arn=alias_arn,
+            parent_execution_arn=parent,
+            trace_header=trace_header,
+        )
+        try:
+            with self.store.transaction() as tx:
+                tx.executions.create(execution)
+                tx.work.enqueue(KIND, execution.arn, now=now)
+        except AlreadyExists:
+            existing = self.store.executions.find_by_name(state_machine_arn, name)
+            if existing is None:  # pragma: no cover - a purge raced with us
+                raise
+            same = existing.input == input_text and existing.status == "RUNNING"
+            if parent is not None and existing.parent_execution_arn == parent:
+                return existing  # our own child, started before a crash
+            if not same:
+                raise execution_already_exists(existing.arn) from None
+            return existing
+        self.work_ready.set()
+        return execution
+
+    # --- the API side: tokens, stop ------------------------------------------------------------
+
+    def complete_token(self, token: str, message: Input, status: str) -> None:
+        """SendTaskSuccess / SendTaskFailure: exactly one answer wins the token."""
+        found = self._token(token)
+        now = self.now()
+        with self.store.transaction() as tx:
+            if not tx.task_tokens.complete(
+                token,
+                status,
+                output=message.get("o"),
+                error=message.get("e"),
+                cause=message.get("c"),
+                now=now,
+            ):
+                raise _closed(tx.task_tokens.get(token).status)
+            worker = tx.connection.execute(
+                sa.text("SELECT worker_name FROM activity_tasks WHERE task_token = :t"),
+                {"t": token},
+            ).scalar()
+            body = {key: value for key, value in message.items() if key != "o"}
+            if worker is not None:
+                body["w"] = worker
+            journal.post(tx.connection, found.execution_arn, {"k": "token", "token": token, **body})
+            tx.work.wake(KIND, found.execution_arn, at=now)
+        self.work_ready.set()
+
+    def heartbeat(self, token: str) -> None:
+        found = self._token(token)
+        if found.status != "WAITING":
+            raise _closed(found.status)
+        now = self.now()
+        with self.store.transaction() as tx:
+            if not tx.task_tokens.heartbeat(token, now=now):
+                raise _closed(tx.task_tokens.get(token).status)
+            if found.heartbeat_seconds is not None:
+                key = "h:" + token
+                for timer in tx.timers.for_execution(found.execution_arn):
+                    if timer.key == key:
+                        due = now + timedelta(seconds=found.heartbeat_seconds)
+                        tx.timers.set(found.execution_arn, key, due, timer.payload)
+
+    def _token(self, token: str) -> TaskToken:
+        from batchyard.engine.errors import InvalidToken
+        from batchyard.store import NotFound
+
+        try:
+            return self.store.task_tokens.get(token)
+        except NotFound:
+            raise InvalidToken("Invalid token") from None
+
+    def abort(self, arn: str, error: str | None, cause: str | None) -> Execution:
+        """StopExecution, applied at once (it is synchronous on AWS)."""
+        for _ in range(20):
+            with self.lock(arn):
+                execution = self.store.executions.find(arn)
+                if execution is None:
+                    raise execution_does_not_exist(arn)
+                if execution.status != "RUNNING":
+                    return execution
+                run = self._runs.get(arn)
+                try:
+                    if run is None or run.execution.version != execution.version:
+                        run = self.rebuild(execution)
+                    if run.seq == 0:
+                        run.apply({"k": "start", "t": to_ms(execution.start_date)})
+                        starting = [{"k": "start", "t": to_ms(execution.start_date)}]
+                    else:
+                        starting = []
+                    item: Input = {"k": "abort", "t": to_ms(self.now())}
+                    if error is not None:
+                        item["e"] = error
+                    if cause is not None:
+                        item["c"] = cause
+                    run.apply(item)
+                    self._persist(run, [*starting, item], [], [], [])
+                    self._runs.pop(arn, None)
+                    return run.execution
+                except (Conflict, AlreadyExists, sa.exc.IntegrityError):
+                    self._runs.pop(arn, None)
+            time.sleep(0.01)
+        raise EngineError(f"could not stop {arn}: it keeps changing")  # pragma: no cover
+
+    # --- the worker loop -------------------------------------------------------------------------
+
+    def claim_and_run(self, limit: int = 8) -> int:
+        """Claim up to ``limit`` runnable executions and run each; return how many."""
+        claims = self.store.work.claim(KIND, self.owner, LEASE_SECONDS, limit, now=self.now())
+        for claim in claims:
+            self._run_claim(claim)
+        return len(claims)
+
+    def _run_claim(self, claim: Claim) -> None:
+        try:
+            due = self.process(claim.key)
+            if due is None:
+                self.store.work.complete(claim, now=self.now())
+            else:
+                self.store.work.release(claim, available_at=due, now=self.now())
+        except LeaseLost:
+            self._runs.pop(claim.key, None)
+
+
+def describe_envelope(child: Execution, *, parsed: bool) -> dict[str, Any]:
+    """DescribeExecution in PascalCase, as ``.sync`` (texts) or ``.sync:2`` (JSON) returns it."""
+
+    def payload(text: str | None) -> Any:
+        return _parse(text) if parsed and text is not None else text
+
+    envelope: dict[str, Any] = {
+        "ExecutionArn": child.arn,
+        "Input": payload(child.input),
+        "InputDetails": {"Included": True},
+        "Name": child.name,
+    }
+    if child.output is not None:
+        envelope["Output"] = payload(child.output)
+        envelope["OutputDetails"] = {"Included": True}
+    envelope["RedriveCount"] = child.redrive_count
+    envelope["RedriveStatus"] = "NOT_REDRIVABLE" if child.status == "SUCCEEDED" else "REDRIVABLE"
+    if child.status == "SUCCEEDED":
+        envelope["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+    envelope["StartDate"] = to_ms(child.start_date)
+    if child.state_machine_alias_arn is not None:
+        envelope["StateMachineAliasArn"] = child.state_machine_alias_arn
+    envelope["StateMachineArn"] = child.state_machine_arn
+    if child.state_machine_version_arn is not None:
+        envelope["StateMachineVersionArn"] = child.state_machine_version_arn
+    envelope["Status"] = child.status
+    if child.stop_date is not None:
+        envelope["StopDate"] = to_ms(child.stop_date)
+    return envelope
+
+
+def _closed(status: str) -> EngineError:
+    if status == "TIMED_OUT":
+        return TaskTimedOut("Task Timed Out")
+    return TaskDoesNotExist("Task Does Not Exist")
+
+
+def _parse(text: str) -> Any:
+    import json
+
+    return json.loads(text)
+
+
+def _lambda_invoke(request: Any, env: InvokeEnv) -> Any:
+    from batchyard.asl.lambda_invoke import LambdaInvoke
+
+    return LambdaInvoke().invoke(request, env)
+
+
+def new_owner() -> str:
+    return f"engine-{uuid.uuid4().hex[:12]}"

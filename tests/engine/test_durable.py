@@ -1,0 +1,130 @@
+"""Durable executions: events persisted, timers in the store, tasks, restarts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from batchyard.engine import Engine, ExecutionAlreadyExists, InvalidName, history_event
+from batchyard.store import Store
+from tests.engine.conftest import FakeClock, deploy, types
+
+PASS_WAIT = {
+    "StartAt": "P",
+    "States": {
+        "P": {"Type": "Pass", "Result": {"x": 1}, "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 30, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_pass_chain_succeeds_and_history_is_persisted(store: Store, engine: Engine) -> None:
+    definition = {
+        "StartAt": "S0",
+        "States": {
+            **{f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(9)},
+            "S9": {"Type": "Pass", "End": True},
+        },
+    }
+    arn = deploy(store, "chain", definition)
+    execution = engine.start_execution(arn, name="one", input='{"a": 1}')
+    engine.run_until_idle()
+    done = engine.describe(execution.arn)
+    assert done.status == "SUCCEEDED"
+    assert json.loads(done.output or "") == {"a": 1}
+    history = store.history.all(execution.arn)
+    assert [e.id for e in history] == list(range(1, 23))
+    wire = history_event(history[0])
+    assert wire["type"] == "ExecutionStarted"
+    assert wire["executionStartedEventDetails"]["input"] == '{"a":1}'
+
+
+def test_wait_timer_lives_in_the_store_and_survives_a_new_engine(
+    store: Store, clock: FakeClock
+) -> None:
+    arn = deploy(store, "waiting", PASS_WAIT)
+    first = Engine(store, clock=clock, owner="a")
+    execution = first.start_execution(arn, name="w", input="{}")
+    first.run_until_idle()
+    assert store.executions.get(execution.arn).status == "RUNNING"
+    assert [t.key for t in store.timers.for_execution(execution.arn)] == ["w:0:0"]
+    assert types(store, execution.arn)[-1] == "WaitStateEntered"
+    # A new engine (the first one "crashed"): the timer fires once due, not before.
+    second = Engine(store, clock=clock, owner="b")
+    clock.advance(10)
+    second.run_until_idle()
+    assert store.executions.get(execution.arn).status == "RUNNING"
+    clock.advance(31)  # past the first engine's lease too
+    second.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED"
+    assert types(store, execution.arn)[-3:] == [
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    ids = [e.id for e in store.history.all(execution.arn)]
+    assert ids == list(range(1, len(ids) + 1))
+
+
+def test_start_execution_is_idempotent_while_running(store: Store, engine: Engine) -> None:
+    arn = deploy(store, "idem", PASS_WAIT)
+    first = engine.start_execution(arn, name="same", input='{"k":1}')
+    again = engine.start_execution(arn, name="same", input='{"k":1}')
+    assert again.arn == first.arn and again.start_date == first.start_date
+    with pytest.raises(ExecutionAlreadyExists) as error:
+        engine.start_execution(arn, name="same", input='{"k":2}')
+    assert error.value.message == f"Execution Already Exists: '{first.arn}'"
+
+
+@pytest.mark.parametrize("name", ["has space", "a/b", "x" * 81, "", "tab\t"])
+def test_invalid_names(store: Store, engine: Engine, name: str) -> None:
+    arn = deploy(store, "names", PASS_WAIT)
+    with pytest.raises(InvalidName) as error:
+        engine.start_execution(arn, name=name, input="{}")
+    assert error.value.message == f"Invalid Name: '{name}'"
+
+
+def test_lambda_task_through_functions(store: Store, clock: FakeClock) -> None:
+    calls: list[Any] = []
+
+    def double(event: Any, context: Any) -> Any:
+        calls.append(event)
+        return {"n": event["n"] * 2}
+
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "double", "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "lam", definition)
+    engine = Engine(store, clock=clock, functions={"double": double})
+    execution = engine.start_execution(arn, name="l", input='{"n": 21}')
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED" and json.loads(done.output or "") == {"n": 42}
+    assert calls == [{"n": 21}]
+    assert types(store, execution.arn)[2:5] == ["TaskScheduled", "TaskStarted", "TaskSucceeded"]
+
+
+def test_stop_execution_aborts_at_once(store: Store, engine: Engine) -> None:
+    arn = deploy(store, "stop", PASS_WAIT)
+    execution = engine.start_execution(arn, name="s", input="{}")
+    engine.run_until_idle()
+    stopped = engine.stop_execution(execution.arn, error="E", cause="C")
+    done = store.executions.get(execution.arn)
+    assert done.status == "ABORTED" and done.stop_date == stopped
+    assert types(store, execution.arn)[-1] == "ExecutionAborted"
+    assert store.timers.for_execution(execution.arn) == []
+    last = history_event(store.history.all(execution.arn)[-1])
+    assert last["executionAbortedEventDetails"] == {"error": "E", "cause": "C"}
