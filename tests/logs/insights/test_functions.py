@@ -250,3 +250,11 @@ def test_arithmetic_is_in_doubles_without_overflow() -> None:
         "c": "2147483648",
         "d": "1700000000000000",
     }
+
+
+def test_render_timestamps_before_the_epoch_and_far_ahead() -> None:
+    from batchyard.logs.insights.render import format_timestamp
+
+    assert format_timestamp(-1) == "1969-12-31 23:59:59.999"
+    assert format_timestamp(0) == "1970-01-01 00:00:00.000"
+    assert format_timestamp(1_700_000_000_123) == "2023-11-14 22:13:20.123"

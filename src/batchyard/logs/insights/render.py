@@ -11,6 +11,7 @@ left out of that row, as GetQueryResults does.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,14 @@ if TYPE_CHECKING:
     from .compiled import CompiledQuery
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_GMTIME = 253_402_300_800  # 10000-01-01: beyond it strftime's %Y is no longer 4 digits
 
 
 def format_timestamp(value: Any) -> str:
     ms = int(value)
+    seconds, millis = divmod(ms, 1000)
+    if 0 <= seconds < _MAX_GMTIME:  # the fast path (time.gmtime is ~5x quicker than datetime)
+        return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(seconds))}.{millis:03d}"
     moment = _EPOCH + dt.timedelta(milliseconds=ms)
     return f"{moment:%Y-%m-%d %H:%M:%S}.{ms % 1000:03d}"
 
@@ -65,16 +70,27 @@ def render_rows(
     ``include_ptr`` appends ``@ptr`` to event rows, as the AWS API does on every row of a
     non-aggregating query.
     """
-    formats = [(c.name, _FORMATS[c.kind]) for c in compiled.columns]
     ptr = include_ptr and compiled.has_ptr
-    width = len(formats)
-    out: list[dict[str, str]] = []
-    for row in rows:
-        shown: dict[str, str] = {}
-        for (name, fmt), value in zip(formats, row[:width], strict=True):
-            if value is not None:
+    width = len(compiled.columns)
+    out: list[dict[str, str]] = [{} for _ in rows]
+    # Column by column: one formatter per column, and each distinct value formatted once.
+    for index, column in enumerate(compiled.columns):
+        fmt = _FORMATS[column.kind]
+        cache: dict[Any, str] = {}
+        name = column.name
+        for shown, row in zip(out, rows, strict=True):
+            value = row[index]
+            if value is None:
+                continue
+            if isinstance(value, list | dict):  # unhashable (defensive: outputs are scalars)
                 shown[name] = fmt(value)
-        if ptr and row[width] is not None:
-            shown["@ptr"] = str(row[width])
-        out.append(shown)
+                continue
+            text = cache.get(value)
+            if text is None:
+                text = cache[value] = fmt(value)
+            shown[name] = text
+    if ptr:
+        for shown, row in zip(out, rows, strict=True):
+            if row[width] is not None:
+                shown["@ptr"] = str(row[width])
     return out
