@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from batchyard.store.records import JSON, Timer
 from batchyard.store.repository import Repository, to_records
-from batchyard.store.schema import timers
+from batchyard.store.schema import from_millis, timers
 
 _C = timers.c
 
@@ -72,8 +72,6 @@ class Timers(Repository):
 
 
 def _as_datetime(value: object) -> datetime | None:
-    from batchyard.store.schema import from_millis
-
     if value is None or isinstance(value, datetime):
         return value
     if isinstance(value, int):
