@@ -40,9 +40,7 @@ class SfnServer:
             aws_access_key_id="test",
             aws_secret_access_key="test",
             # StartSyncExecution's model prefixes the host with "sync-": not on loopback.
-            config=Config(
-                inject_host_prefix=False, retries={"max_attempts": 1}, read_timeout=90
-            ),
+            config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, read_timeout=90),
         )
 
 

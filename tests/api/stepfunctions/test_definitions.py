@@ -1,0 +1,75 @@
+"""ValidateStateMachineDefinition and TestState."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.stepfunctions.conftest import PASS, ROLE, definition, error_of
+
+
+def test_validate_ok_and_fail(sfn: Any) -> None:
+    ok = sfn.validate_state_machine_definition(definition=definition())
+    assert ok["result"] == "OK"
+    assert ok["diagnostics"] == []
+    assert ok["truncated"] is False
+    bad = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Nope"}}}
+    failed = sfn.validate_state_machine_definition(definition=json.dumps(bad))
+    assert failed["result"] == "FAIL"
+    assert failed["diagnostics"]
+    assert {d["severity"] for d in failed["diagnostics"]} == {"ERROR"}
+    assert all(d["code"] and d["message"] for d in failed["diagnostics"])
+    one = sfn.validate_state_machine_definition(definition=json.dumps(bad), maxResults=1)
+    assert len(one["diagnostics"]) == 1
+    assert one["truncated"] is (len(failed["diagnostics"]) > 1)
+    broken = sfn.validate_state_machine_definition(definition="{not json")
+    assert broken["result"] == "FAIL"
+
+
+def test_test_state_pass_with_next_and_debug(sfn: Any) -> None:
+    state = {
+        "Type": "Pass",
+        "InputPath": "$.in",
+        "Parameters": {"doubled.$": "States.MathAdd($.v, $.v)"},
+        "ResultPath": "$.out",
+        "Next": "After",
+    }
+    answer = sfn.test_state(
+        definition=json.dumps(state),
+        roleArn=ROLE,
+        input=json.dumps({"in": {"v": 4}}),
+        inspectionLevel="DEBUG",
+    )
+    assert answer["status"] == "SUCCEEDED"
+    assert answer["nextState"] == "After"
+    assert json.loads(answer["output"]) == {"in": {"v": 4}, "out": {"doubled": 8}}
+    data = answer["inspectionData"]
+    assert json.loads(data["input"]) == {"in": {"v": 4}}
+    assert json.loads(data["afterInputPath"]) == {"v": 4}
+    assert json.loads(data["afterParameters"]) == {"doubled": 8}
+    assert json.loads(data["afterResultPath"]) == {"in": {"v": 4}, "out": {"doubled": 8}}
+    info = sfn.test_state(definition=json.dumps(state), input=json.dumps({"in": {"v": 1}}))
+    assert "inspectionData" not in info
+
+
+def test_test_state_choice_fail_and_named_state(sfn: Any) -> None:
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Big"}],
+        "Default": "Small",
+    }
+    big = sfn.test_state(definition=json.dumps(choice), input='{"n": 9}')
+    assert (big["status"], big["nextState"]) == ("SUCCEEDED", "Big")
+    small = sfn.test_state(definition=json.dumps(choice), input='{"n": 1}')
+    assert small["nextState"] == "Small"
+    fail = sfn.test_state(definition=json.dumps({"Type": "Fail", "Error": "E", "Cause": "C"}))
+    assert (fail["status"], fail["error"], fail["cause"]) == ("FAILED", "E", "C")
+    named = sfn.test_state(definition=definition(), stateName="State_1")
+    assert json.loads(named["output"]) == PASS["States"]["State_1"]["Result"]  # type: ignore[index]
+    with pytest.raises(sfn.exceptions.ValidationException) as caught:
+        sfn.test_state(definition=definition(), stateName="Missing")
+    assert error_of(caught)[1] == "State not found in definition"
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.test_state(definition=json.dumps({"Type": "Bogus"}))
