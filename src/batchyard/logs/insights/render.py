@@ -82,10 +82,10 @@ def render_rows(
             value = row[index]
             if value is None:
                 continue
-            if isinstance(value, list | dict):  # unhashable (defensive: outputs are scalars)
-                shown[name] = fmt(value)
-                continue
-            text = cache.get(value)
+            try:
+                text = cache.get(value)
+            except TypeError:  # unhashable (defensive: output columns are scalars)
+                text = fmt(value)
             if text is None:
                 text = cache[value] = fmt(value)
             shown[name] = text
