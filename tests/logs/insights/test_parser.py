@@ -121,3 +121,14 @@ def test_unsupported_commands_are_named(command: str) -> None:
         parse(f"fields @message | {command} @message")
     assert info.value.command == command
     assert command in str(info.value)
+
+
+def test_source_forms_of_the_documentation() -> None:
+    assert parse("SOURCE logGroups()").source == ast.SourceSpec()
+    query = parse(
+        "SOURCE logGroups(accountIdentifiers:['111122223333'], class: ['INFREQUENT_ACCESS'])"
+    )
+    assert query.source == ast.SourceSpec((), "INFREQUENT_ACCESS", ("111122223333",))
+    assert parse(
+        "SOURCE logGroups(logGroupClass: ['STANDARD']) | fields x"
+    ).source == ast.SourceSpec((), "STANDARD", ())

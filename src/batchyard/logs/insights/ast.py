@@ -191,7 +191,9 @@ class Lookup(Command):
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """``SOURCE logGroups(namePrefix: [...], class: ..., accountIdentifiers: [...])``."""
+    """``SOURCE logGroups(namePrefix: [...], class: [...], accountIdentifiers: [...])``.
+
+    No ``name_prefixes`` means every log group (``SOURCE logGroups()``)."""
 
     name_prefixes: tuple[str, ...] = ()
     log_class: str | None = None

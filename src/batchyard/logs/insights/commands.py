@@ -192,7 +192,8 @@ COMMANDS: dict[str, CommandParser] = {
 
 
 def parse_source(p: Parser) -> ast.SourceSpec:
-    """``SOURCE logGroups(namePrefix: ['a', 'b'], class: 'STANDARD', accountIdentifiers: [...])``."""
+    """``SOURCE logGroups(namePrefix: ['a', 'b'], class: ['STANDARD'], accountIdentifiers: [...])``;
+    ``SOURCE logGroups()`` selects every log group (a SourceSpec with no prefixes)."""
     p.next()  # SOURCE
     name = p.field_name("logGroups")
     if name.value.lower() != "loggroups" or not p.at(T.LPAREN):
@@ -211,7 +212,7 @@ def parse_source(p: Parser) -> ast.SourceSpec:
             prefixes = strings
         elif lowered in ("accountidentifiers", "accountidentifier"):
             accounts = strings
-        elif lowered == "class":
+        elif lowered in ("class", "loggroupclass"):
             log_class = strings[0] if strings else None
         else:
             raise p.error("namePrefix, class or accountIdentifiers", key)
