@@ -98,7 +98,6 @@ class Core:
         self._locks_guard = threading.Lock()
         self.activity_ready = threading.Condition()
         self.work_ready = threading.Event()
-        self.on_finished: Callable[[Execution], None] | None = None
         self.on_events: Callable[[Execution, list[Any]], None] | None = None
         journal.create_tables(store)
         _ = engine_integrations  # registered on import
@@ -182,50 +181,49 @@ class Core:
         return min((t.fire_at for t in timers), default=self.now() + IDLE)
 
     def _step(self, run: Run, local: list[Input]) -> list[Pending] | None:
-        """Apply what is ready and persist it; return the tasks to act on now (``None`` when
-        nothing was ready)."""
+        """Apply what is ready and persist it, in one transaction; return the tasks to act on
+        now (``None`` when nothing was ready)."""
         arn = run.arn
         now = self.now()
         t = to_ms(now)
-        items: list[Input] = []
-        for item in local:
-            item["t"] = t
-            items.append(item)
+        items: list[Input] = [{**item, "t": t} for item in local]
         if run.seq == 0:
             items.insert(0, {"k": "start", "t": to_ms(run.execution.start_date)})
         with self.store.transaction() as tx:
             inbox = journal.read_inbox(tx.connection, arn)
-        fired = [timer for timer in self.store.timers.for_execution(arn) if timer.fire_at <= now]
-        for _, message in inbox:
-            item = self._from_message(run, message, t)
-            if item is not None:
-                items.append(item)
-        for timer in fired:
-            item = self._from_timer(run, timer.key, timer.payload, t)
-            if item is not None:
-                items.append(item)
-        if not items and not inbox and not fired:
-            return None
-        applied: list[Input] = []
-        closing: list[str] = []
-        for item in items:
-            if run.accepts(item):
-                run.apply(item)
-                applied.append(item)
-                if "tok" in item:
-                    closing.append(item["tok"])
-        fresh = list(run.new_tasks)
-        self._persist(run, applied, [i for i, _ in inbox], [t.key for t in fired], closing)
+            fired = [timer for timer in tx.timers.for_execution(arn) if timer.fire_at <= now]
+            for _, message in inbox:
+                found = self._from_message(run, message, t)
+                if found is not None:
+                    items.append(found)
+            for timer in fired:
+                items.append(self._from_timer(timer.key, timer.payload, t))
+            if not items and not inbox and not fired:
+                return None
+            applied: list[Input] = []
+            closing: list[str] = []
+            for item in items:
+                if run.accepts(item):
+                    run.apply(item)
+                    applied.append(item)
+                    if "tok" in item:
+                        closing.append(item["tok"])
+            fresh = list(run.new_tasks)
+            consumed = [i for i, _ in inbox]
+            self._write(tx, run, applied, consumed, [t.key for t in fired], closing)
+        self._committed(run)
         return fresh
 
-    def _persist(
+    def _write(
         self,
+        tx: Transaction,
         run: Run,
         applied: list[Input],
         consumed: list[int],
         fired: list[str],
         closing: list[str],
     ) -> None:
+        """Everything one step changed, inside the caller's transaction."""
         arn = run.arn
         now = self.now()
         events = run.unpersisted()
@@ -242,33 +240,33 @@ class Core:
                 stop_date=events[-1].timestamp if events else now,
                 updated=now,
             )
-        with self.store.transaction() as tx:
-            conn = tx.connection
-            journal.append_inputs(conn, arn, run.seq - len(applied), applied)
-            journal.consume(conn, consumed)
-            for key in fired:
-                tx.timers.delete(arn, key)
-            for token in closing:
-                tx.task_tokens.complete(token, "TIMED_OUT", now=now)
-            tx.history.append_all(events)
-            if finished:
-                self._close(tx, run, execution, now)
-            else:
-                for thread_id, seq, due in run.new_timers:
-                    tx.timers.set(arn, f"w:{thread_id}:{seq}", due)
-                for pending in run.new_tasks:
-                    self._record_dispatch(tx, run, pending, now)
-            if run.seq == len(applied) and run.execution.status == "RUNNING":
-                deadline = interp.deadline
-                if deadline is not None and not finished:
-                    tx.timers.set(arn, "x", deadline)
-            saved = tx.executions.save(execution)
-        run.execution = saved
+        conn = tx.connection
+        journal.append_inputs(conn, arn, run.seq - len(applied), applied)
+        journal.consume(conn, consumed)
+        for key in fired:
+            tx.timers.delete(arn, key)
+        for token in closing:
+            tx.task_tokens.complete(token, "TIMED_OUT", now=now)
+        tx.history.append_all(events)
+        if finished:
+            self._close(tx, run, execution, now)
+        else:
+            for thread_id, seq, due in run.new_timers:
+                tx.timers.set(arn, f"w:{thread_id}:{seq}", due)
+            for pending in run.new_tasks:
+                self._record_dispatch(tx, run, pending, now)
+            deadline = interp.deadline
+            if run.seq == len(applied) and deadline is not None:
+                tx.timers.set(arn, "x", deadline)
+        run.saved = tx.executions.save(execution)
+        run.written = events
+
+    def _committed(self, run: Run) -> None:
+        run.execution = run.saved
+        events = run.written
         run.mark_persisted()
         if self.on_events is not None and events:
-            self.on_events(saved, events)
-        if finished and self.on_finished is not None:
-            self.on_finished(saved)
+            self.on_events(run.execution, events)
 
     def _close(self, tx: Transaction, run: Run, execution: Execution, now: datetime) -> None:
         """The execution ended: drop its timers and tokens, tell a waiting parent."""
@@ -342,7 +340,7 @@ class Core:
             return {**self._child_outcome(pending, child), "t": t}
         return None
 
-    def _from_timer(self, run: Run, key: str, payload: Any, t: int) -> Input | None:
+    def _from_timer(self, key: str, payload: Any, t: int) -> Input:
         if key == "x":
             return {"k": "timeout", "t": t}
         if key.startswith("w:"):
@@ -397,9 +395,13 @@ class Core:
             request = getattr(integration, "request", "")
             if request == "lambda":
                 outcome = _lambda_invoke(command.request, self._env())
-                if outcome.failed and pending.token is not None:
-                    if self.store.task_tokens.complete(pending.token, "FAILED", now=self.now()):
-                        return {**base, "e": outcome.error, "c": outcome.cause}
+                token = pending.token
+                if (
+                    outcome.failed
+                    and token is not None
+                    and self.store.task_tokens.complete(token, "FAILED", now=self.now())
+                ):
+                    return {**base, "e": outcome.error, "c": outcome.cause}
             elif request == "child":
                 self._start_child(run, pending)
             return None
@@ -570,7 +572,9 @@ class Core:
                     if cause is not None:
                         item["c"] = cause
                     run.apply(item)
-                    self._persist(run, [*starting, item], [], [], [])
+                    with self.store.transaction() as tx:
+                        self._write(tx, run, [*starting, item], [], [], [])
+                    self._committed(run)
                     self._runs.pop(arn, None)
                     return run.execution
                 except (Conflict, AlreadyExists, sa.exc.IntegrityError):

@@ -68,6 +68,9 @@ class Run:
         self.timers: dict[int, tuple[int, datetime]] = {}
         self.new_tasks: list[Pending] = []
         self.new_timers: list[tuple[int, int, datetime]] = []  # (thread, seq, due)
+        # What the step being committed wrote (set inside the transaction, used after it).
+        self.saved = execution
+        self.written: list[HistoryEvent] = []
 
     # --- inputs ---------------------------------------------------------------------------
 
