@@ -12,15 +12,16 @@ final SELECT), because SQL does not keep order across CTEs.
 
 Output columns (decisions where the documentation is silent): without any ``fields``,
 ``stats`` or ``display`` the result shows ``@timestamp`` and ``@message`` (as the documentation
-describes for a bare ``filter``) followed by the fields that ``parse``, ``unnest`` and ``lookup``
-created; every ``fields`` command adds its fields (and then created fields show only if listed);
-``stats`` shows its ``by`` fields and then its aggregates, until a later ``fields`` command
-chooses the columns anew; the last ``display`` wins.  Event rows carry ``@ptr`` as an extra trailing SQL
-column (not in :attr:`CompiledQuery.columns`).  Without ``sort``, events come newest first
-(``@timestamp desc``, as ``dedup`` assumes) and ``stats`` rows in plain (code point / numeric)
-order of their ``by`` fields.  ``stats`` without ``by`` over no events returns no row.  ``recordsMatched``
-counts the events that pass the event-level stages before the first ``stats`` (``limit`` and
-``dedup`` do not reduce it).
+describes for a bare ``filter``) followed by the fields that ``parse``, ``unnest`` and
+``lookup`` created; every ``fields`` command adds its fields (created fields then show only if
+listed); ``stats`` shows its ``by`` fields and then its aggregates, until a later ``fields``
+command chooses the columns anew; the last ``display`` wins.  Event rows carry ``@ptr`` as an
+extra trailing SQL column (not in :attr:`CompiledQuery.columns`).
+
+Order: without ``sort``, events come newest first (``@timestamp desc``, as ``dedup`` assumes)
+and ``stats`` rows in plain (code point / numeric) order of their ``by`` fields.  ``stats``
+without ``by`` over no events returns no row.  ``recordsMatched`` counts the events that pass
+the event-level stages before the first ``stats`` (``limit`` and ``dedup`` do not reduce it).
 """
 
 from __future__ import annotations
