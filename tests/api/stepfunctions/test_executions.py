@@ -119,7 +119,7 @@ def test_list_executions_pagination_newest_first(sfn: Any) -> None:
 
 
 def test_history_paging_reverse_and_without_data(sfn: Any) -> None:
-    states = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(9)}
+    states: dict[str, Any] = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(9)}
     states["S9"] = {"Type": "Pass", "End": True}
     arn = machine(sfn, states, "S0")
     execution = sfn.start_execution(stateMachineArn=arn, input='{"k": "v"}')["executionArn"]
