@@ -69,7 +69,7 @@ _EXEC = Events(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(st.sampled_from(EXEC_WORDS), min_size=1, max_size=8).map(lambda w: " ".join(w)[2:]))
 def test_compiled_queries_execute(text: str) -> None:
     """Whatever compiles must also run in DuckDB (no type errors, no bad SQL)."""
