@@ -13,6 +13,7 @@ import pytest
 from batchyard.engine import Engine
 from batchyard.store import StateMachine, Store, open_store
 
+ROOT_DIR = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/StepFunctions"

@@ -128,3 +128,36 @@ def test_stop_execution_aborts_at_once(store: Store, engine: Engine) -> None:
     assert store.timers.for_execution(execution.arn) == []
     last = history_event(store.history.all(execution.arn)[-1])
     assert last["executionAbortedEventDetails"] == {"error": "E", "cause": "C"}
+
+
+def test_determinism_guard_refuses_a_history_that_replay_does_not_regenerate(
+    store: Store, engine: Engine
+) -> None:
+    from batchyard.engine import NondeterminismError
+
+    arn = deploy(store, "guard", PASS_WAIT)
+    execution = engine.start_execution(arn, name="g", input="{}")
+    engine.run_until_idle()
+    with store.transaction() as tx:
+        tx.connection.exec_driver_sql(
+            "UPDATE history_events SET type = 'Tampered' WHERE id = 2 AND execution_arn = ?",
+            (execution.arn,),
+        )
+    with pytest.raises(NondeterminismError, match="event 2"):
+        engine.core.rebuild(store.executions.get(execution.arn))
+
+
+def test_takeover_replays_and_continues_without_duplicates(store: Store, clock: FakeClock) -> None:
+    arn = deploy(store, "takeover", PASS_WAIT)
+    first = Engine(store, clock=clock, owner="first")
+    execution = first.start_execution(arn, name="t", input="{}")
+    first.run_until_idle()
+    # "first" keeps its Run in memory; "second" takes over after the timer, replaying.
+    second = Engine(store, clock=clock, owner="second")
+    clock.advance(31)
+    second.run_until_idle()
+    assert store.executions.get(execution.arn).status == "SUCCEEDED"
+    # The stale holder wakes up: its next step is refused by the store, nothing is duplicated.
+    assert first.core.process(execution.arn) is None
+    ids = [e.id for e in store.history.all(execution.arn)]
+    assert ids == list(range(1, len(ids) + 1))

@@ -92,6 +92,7 @@ class Core:
         self.owner = owner
         self.clock: Clock = clock or _utc_now
         self.functions: dict[str, Handler] = dict(functions or {})
+        self.lease_seconds = LEASE_SECONDS
         self._runs: dict[str, Run] = {}
         self._machines: dict[tuple[str, str], tuple[asl.StateMachine, str]] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -586,7 +587,7 @@ class Core:
 
     def claim_and_run(self, limit: int = 8) -> int:
         """Claim up to ``limit`` runnable executions and run each; return how many."""
-        claims = self.store.work.claim(KIND, self.owner, LEASE_SECONDS, limit, now=self.now())
+        claims = self.store.work.claim(KIND, self.owner, self.lease_seconds, limit, now=self.now())
         for claim in claims:
             self._run_claim(claim)
         return len(claims)

@@ -49,6 +49,7 @@ class Engine:
         clock: Clock | None = None,
         functions: Mapping[str, Callable[..., Any]] | None = None,
         workers: int = 2,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.store = store
         self.region = region
@@ -61,6 +62,7 @@ class Engine:
             clock=clock,
             functions=functions,
         )
+        self.core.lease_seconds = lease_seconds
         self.logger = ExecutionLogger(store, logs, self.core.now) if logs is not None else None
         if self.logger is not None:
             self.core.on_events = self.logger.write
