@@ -7,7 +7,9 @@ import threading
 import uuid
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
 import pytest
+from botocore.config import Config  # type: ignore[import-untyped]
 
 from tests.api.stepfunctions.conftest import SfnServer, error_of
 from tests.api.stepfunctions.helpers import event_of, finished, history, machine, wait_until
@@ -140,3 +142,37 @@ def test_express_start_sync_execution(sfn: Any) -> None:
         sfn.list_executions(stateMachineArn=arn)
     started = sfn.start_execution(stateMachineArn=arn, input='{"v": 1}')
     assert ":express:" in started["executionArn"]
+
+
+def test_idle_pollers_do_not_block_the_server(sfn_server: SfnServer) -> None:
+    """More long polls than the server has worker threads, and other requests still pass."""
+    shared = boto3.client(
+        "stepfunctions",
+        endpoint_url=sfn_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(max_pool_connections=80, retries={"max_attempts": 1}, read_timeout=90),
+    )
+    activity = shared.create_activity(name=f"idle-{uuid.uuid4().hex[:6]}")["activityArn"]
+    previous = sfn_server.backend.activity_wait_seconds
+    sfn_server.backend.activity_wait_seconds = 8.0
+    answers: list[dict[str, Any]] = []
+    try:
+        pollers = [
+            threading.Thread(
+                target=lambda: answers.append(shared.get_activity_task(activityArn=activity)),
+                daemon=True,
+            )
+            for _ in range(60)
+        ]
+        for poller in pollers:
+            poller.start()
+        listed = shared.list_activities()["activities"]
+        assert activity in [a["activityArn"] for a in listed]
+        assert answers == []  # the listing did not wait for any poll to end
+        for poller in pollers:
+            poller.join(timeout=30)
+    finally:
+        sfn_server.backend.activity_wait_seconds = previous
+    assert len(answers) == 60 and all("taskToken" not in a for a in answers)

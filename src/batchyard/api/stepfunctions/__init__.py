@@ -9,6 +9,7 @@ are translated as they are.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -39,9 +40,20 @@ _MODULES = (
 )
 
 
-def _bind(backend: Backend, fn: Callable[[Backend, Params], Result]) -> Handler:
+def _bind(backend: Backend, fn: Callable[[Backend, Params], Any]) -> Handler:
+    """A handler of the server's shape; coroutine functions stay coroutine functions."""
+    if inspect.iscoroutinefunction(fn):
+
+        async def handle_async(params: dict[str, Any], _: RequestContext) -> Result:
+            result: Result = await fn(backend, params)
+            return result
+
+        handle_async.__name__ = fn.__name__
+        return handle_async
+
     def handle(params: dict[str, Any], _: RequestContext) -> Result:
-        return fn(backend, params)
+        result: Result = fn(backend, params)
+        return result
 
     handle.__name__ = fn.__name__
     return handle

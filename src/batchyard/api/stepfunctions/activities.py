@@ -2,11 +2,17 @@
 callbacks SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat.
 
 GetActivityTask holds the request for up to ``Backend.activity_wait_seconds`` (AWS: 60 s).
-The handler is a plain function, so the server runs it in a worker thread and its event loop
-keeps serving other requests meanwhile.
+It is a coroutine that polls the queue in short worker-thread calls and sleeps on the event
+loop in between, so a crowd of idle workers ties up neither the loop nor the thread pool that
+every other (synchronous) handler runs in.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.concurrency import run_in_threadpool
 
 from batchyard.api.errors import AwsError
 from batchyard.api.stepfunctions.common import (
@@ -83,15 +89,23 @@ def list_activities(backend: Backend, params: Params) -> Result:
     return with_token({"activities": items}, token)
 
 
-def get_activity_task(backend: Backend, params: Params) -> Result:
-    activity = _get(backend, params["activityArn"])
+POLL_INTERVAL_S = 0.05
+
+
+async def get_activity_task(backend: Backend, params: Params) -> Result:
+    activity = await run_in_threadpool(_get, backend, params["activityArn"])
     engine = backend.require_engine()
-    task = engine.get_activity_task(
-        activity.arn, params.get("workerName"), wait_seconds=backend.activity_wait_seconds
-    )
-    if not task or not task.get("taskToken"):
-        return {}
-    return {"taskToken": task["taskToken"], "input": task.get("input")}
+    deadline = time.monotonic() + backend.activity_wait_seconds
+    while True:
+        task = await run_in_threadpool(
+            engine.get_activity_task, activity.arn, params.get("workerName"), wait_seconds=0.0
+        )
+        if task and task.get("taskToken"):
+            return {"taskToken": task["taskToken"], "input": task.get("input")}
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return {}
+        await asyncio.sleep(min(POLL_INTERVAL_S, left))
 
 
 def send_task_success(backend: Backend, params: Params) -> Result:
