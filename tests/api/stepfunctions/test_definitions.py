@@ -24,8 +24,47 @@ def test_validate_ok_and_fail(sfn: Any) -> None:
     one = sfn.validate_state_machine_definition(definition=json.dumps(bad), maxResults=1)
     assert len(one["diagnostics"]) == 1
     assert one["truncated"] is (len(failed["diagnostics"]) > 1)
-    broken = sfn.validate_state_machine_definition(definition="{not json")
+    broken = sfn.validate_state_machine_definition(definition="not a definition")
     assert broken["result"] == "FAIL"
+    assert broken["diagnostics"] == [
+        {
+            "code": "INVALID_JSON_DESCRIPTION",
+            "location": '[Source: (String)"not a definition"; line: 1, column: 4]',
+            "message": "Unrecognized token 'not': was expecting (JSON String, Number, Array, "
+            "Object or token 'null', 'true' or 'false')\n at "
+            '[Source: (String)"not a definition"; line: 1, column: 4]',
+            "severity": "ERROR",
+        }
+    ]
+    # No location at all for a definition that is not an object (AWS omits the member).
+    listed = sfn.validate_state_machine_definition(definition="[]")
+    assert listed["diagnostics"] == [
+        {
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "message": "Definition must be a valid JSON object",
+            "severity": "ERROR",
+        }
+    ]
+    express = {
+        "StartAt": "S",
+        "States": {
+            "S": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "End": True,
+            }
+        },
+    }
+    refused = sfn.validate_state_machine_definition(definition=json.dumps(express), type="EXPRESS")
+    assert refused["diagnostics"] == [
+        {
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "location": "/States/S/Resource",
+            "message": "Express state machine does not support '.waitForTaskToken' service "
+            "integration ",
+            "severity": "ERROR",
+        }
+    ]
 
 
 def test_test_state_pass_with_next_and_debug(sfn: Any) -> None:

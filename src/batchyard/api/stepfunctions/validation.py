@@ -33,9 +33,16 @@ def validate_state_machine_definition(backend: Backend, params: Params) -> Resul
     failed = any(d.severity == "ERROR" for d in diagnostics)
     return {
         "result": "FAIL" if failed else "OK",
-        "diagnostics": [d.to_dict() for d in kept[:limit]],
+        "diagnostics": [_wire(d.to_dict()) for d in kept[:limit]],
         "truncated": len(kept) > limit,
     }
+
+
+def _wire(diagnostic: dict[str, str]) -> dict[str, str]:
+    """AWS leaves ``location`` out of a diagnostic that has none (a non-object definition)."""
+    if not diagnostic.get("location"):
+        diagnostic.pop("location", None)
+    return diagnostic
 
 
 # --------------------------------------------------------------------------- TestState
