@@ -112,3 +112,82 @@ def test_test_state_choice_fail_and_named_state(sfn: Any) -> None:
     assert error_of(caught)[1] == "State not found in definition"
     with pytest.raises(sfn.exceptions.InvalidDefinition):
         sfn.test_state(definition=json.dumps({"Type": "Bogus"}))
+
+
+IO_INPUT = {
+    "initialData": {"fieldFromInput": "value from input", "otherField": "other"},
+    "unrelatedData": {"someOtherField": 1234},
+}
+
+
+def _debug(sfn: Any, state: dict[str, Any], data: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = sfn.test_state(
+        definition=json.dumps(state), input=json.dumps(data), inspectionLevel="DEBUG"
+    )
+    answer.pop("ResponseMetadata")
+    answer["output"] = json.loads(answer["output"]) if "output" in answer else None
+    answer["inspectionData"] = {
+        k: json.loads(v) if isinstance(v, str) else v for k, v in answer["inspectionData"].items()
+    }
+    return answer
+
+
+def test_test_state_inspection_as_recorded_on_aws(sfn: Any) -> None:
+    io_pass = {
+        "Type": "Pass",
+        "InputPath": "$.initialData",
+        "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+        "ResultPath": "$.modifiedData",
+        "End": True,
+    }
+    modified = {"staticValue": "some value", "inputValue": "value from input"}
+    expected = dict(IO_INPUT, modifiedData=modified)
+    assert _debug(sfn, io_pass, IO_INPUT) == {
+        "status": "SUCCEEDED",
+        "output": expected,
+        "inspectionData": {
+            "input": IO_INPUT,
+            "afterInputPath": IO_INPUT["initialData"],
+            "afterParameters": modified,
+            "afterResultSelector": modified,
+            "afterResultPath": expected,
+        },
+    }
+    io_result = {
+        "Type": "Pass",
+        "Result": {"resultKey": "result value"},
+        "ResultPath": "$.modifiedData",
+        "End": True,
+    }
+    with_result = dict(IO_INPUT, modifiedData={"resultKey": "result value"})
+    assert _debug(sfn, io_result, IO_INPUT)["inspectionData"] == {
+        "input": IO_INPUT,
+        "result": {"resultKey": "result value"},
+        "afterResultSelector": {"resultKey": "result value"},
+        "afterResultPath": with_result,
+    }
+    failure = {"Type": "Fail", "Error": "SomeFailure", "Cause": "why"}
+    assert _debug(sfn, failure, {"Value": "HelloWorld"}) == {
+        "status": "FAILED",
+        "error": "SomeFailure",
+        "cause": "why",
+        "output": None,
+        "inspectionData": {
+            "input": {"Value": "HelloWorld"},
+            "afterInputPath": {"Value": "HelloWorld"},
+        },
+    }
+    mapped = {
+        "Type": "Map",
+        "MaxConcurrency": 1,
+        "ItemsPath": "$.Values",
+        "ItemProcessor": {
+            "StartAt": "I",
+            "States": {"I": {"Type": "Pass", "Result": 1, "End": True}},
+        },
+        "ResultPath": "$.result",
+        "End": True,
+    }
+    mapped_answer = _debug(sfn, mapped, {"Values": [1, 2, 3]})
+    assert mapped_answer["inspectionData"] == {"input": {"Values": [1, 2, 3]}, "maxConcurrency": 1}
+    assert mapped_answer["output"] == {"Values": [1, 2, 3], "result": [1, 1, 1]}

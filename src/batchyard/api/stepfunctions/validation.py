@@ -22,7 +22,8 @@ from batchyard.asl.payload import evaluate_payload
 from batchyard.asl.validate import invalid_definition_message
 
 DEFAULT_MAX_DIAGNOSTICS = 100
-TEST_STATE_NAME = "TestState"
+# The name AWS gives a state tested on its own (its $$.State.Name, recorded on AWS).
+TEST_STATE_NAME = "StateName"
 
 
 def validate_state_machine_definition(backend: Backend, params: Params) -> Result:
@@ -107,7 +108,7 @@ def test_state(backend: Backend, params: Params) -> Result:
         ) from None
     run = execute(machine, data, clock=VirtualClock())
     result = _outcome(name, run.events, run.status, run.error, run.cause)
-    if params.get("inspectionLevel") in ("DEBUG", "TRACE") and state.get("Type") != "Choice":
+    if params.get("inspectionLevel") in ("DEBUG", "TRACE"):
         result["inspectionData"] = _inspection(state, data, text, result)
     return result
 
@@ -150,29 +151,54 @@ def _error(error: Any, cause: Any) -> Result:
 
 
 def _inspection(state: dict[str, Any], data: Any, text: str, outcome: Result) -> Result:
-    """The JSONPath data flow of the state, step by step (DEBUG inspection level)."""
+    """The state's data flow step by step (DEBUG/TRACE), with the members AWS reports.
+
+    Recorded on AWS: a Pass with ``Result`` shows ``result`` instead of the input path and
+    parameters steps; Choice, Wait, Succeed and Fail stop after ``afterInputPath``; a Map
+    shows its concurrency and tolerances instead of the data flow.
+    """
+    kind = state.get("Type")
     inspection: Result = {"input": text}
+    if kind == "Map":
+        inspection["maxConcurrency"] = int(state.get("MaxConcurrency") or 0)
+        for field, member in (
+            ("ToleratedFailurePercentage", "toleratedFailurePercentage"),
+            ("ToleratedFailureCount", "toleratedFailureCount"),
+        ):
+            if field in state:
+                inspection[member] = state[field]
+        return inspection
     try:
-        effective = get_path(state["InputPath"], data) if state.get("InputPath") else data
-        if "InputPath" in state and state["InputPath"] is None:
-            effective = {}
-        inspection["afterInputPath"] = to_json(effective)
-        if "Parameters" in state:
-            effective = evaluate_payload(state["Parameters"], effective, context={}, variables={})
-            inspection["afterParameters"] = to_json(effective)
-        if state.get("Type") == "Pass":
-            value = state.get("Result", effective)
+        if kind == "Pass" and "Result" in state:
+            value = state["Result"]
             inspection["result"] = to_json(value)
-            if "ResultPath" in state:
-                placed = set_result_path(state["ResultPath"], data, value)
-            else:
-                placed = value
-            inspection["afterResultPath"] = to_json(placed)
+        else:
+            value = data if state.get("InputPath", "$") == "$" else _input_path(state, data)
+            inspection["afterInputPath"] = to_json(value)
+            if kind not in ("Pass", "Task", "Parallel"):
+                return inspection
+            if "Parameters" in state:
+                value = evaluate_payload(state["Parameters"], value, context={}, variables={})
+            inspection["afterParameters"] = to_json(value)
+            if kind == "Task":  # the task's own result is only known from its outcome
+                if "output" in outcome:
+                    inspection["afterResultPath"] = outcome["output"]
+                return inspection
+        if "ResultSelector" in state:
+            value = evaluate_payload(state["ResultSelector"], value, context={}, variables={})
+        inspection["afterResultSelector"] = to_json(value)
+        placed = (
+            set_result_path(state["ResultPath"], data, value) if "ResultPath" in state else value
+        )
+        inspection["afterResultPath"] = to_json(placed)
     except (PathNotFound, ResultPathMatchFailure, StatesError):
-        pass  # the failure itself is in the outcome's error and cause
-    if "output" in outcome and "afterResultPath" not in inspection and state.get("Type") != "Fail":
-        inspection["afterResultPath"] = outcome["output"]
+        pass  # the step that failed is where the data flow stops; the outcome says why
     return inspection
+
+
+def _input_path(state: dict[str, Any], data: Any) -> Any:
+    path = state.get("InputPath", "$")
+    return {} if path is None else get_path(path, data)
 
 
 HANDLERS = {
