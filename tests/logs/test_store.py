@@ -340,3 +340,41 @@ def test_acknowledged_events_survive_a_crash(tmp_path: Path) -> None:
     with LogStore(path, clock=Clock()) as store:
         events = store.get_log_events("g", "s", start_from_head=True)["events"]
         assert [e["message"] for e in events] == ['{"k": "v"}', "unflushed", "after"]
+
+
+def test_concurrent_writers_and_readers_lose_nothing() -> None:
+    import threading
+
+    store = LogStore(clock=Clock(), flush_rows=50)
+    store.create_log_group("g")
+    for w in range(4):
+        store.create_log_stream("g", f"s{w}")
+    failures: list[BaseException] = []
+
+    def write(w: int) -> None:
+        try:
+            for i in range(20):
+                store.put_log_events(
+                    "g", f"s{w}", [{"timestamp": NOW + i, "message": json.dumps({"w": w, "i": i})}]
+                )
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+
+    def read() -> None:
+        try:
+            for _ in range(10):
+                store.filter_log_events("g", "{ $.i >= 0 }")
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    threads.append(threading.Thread(target=read))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    events = store.filter_log_events("g", "{ $.i >= 0 }")["events"]
+    assert sorted((json.loads(e["message"])["w"], e["timestamp"]) for e in events) == sorted(
+        (w, NOW + i) for w in range(4) for i in range(20)
+    )
