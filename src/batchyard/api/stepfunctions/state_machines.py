@@ -45,21 +45,34 @@ def check_definition(definition: str, machine_type: str) -> None:
         raise AwsError("InvalidDefinition", invalid_definition_message(errors))
 
 
-def logging_configuration(config: dict[str, Any] | None) -> dict[str, Any]:
-    """The configuration as AWS stores it (defaults filled in); InvalidLoggingConfiguration."""
+def logging_configuration(backend: Backend, config: dict[str, Any] | None) -> dict[str, Any]:
+    """The configuration as AWS keeps it (defaults filled in); InvalidLoggingConfiguration.
+
+    Recorded on AWS: destinations are kept as given (also with level OFF, also an empty list),
+    a level other than OFF needs exactly one, and it must name an existing log group.
+    """
     config = dict(config or {})
     level = config.get("level") or "OFF"
     destinations = config.get("destinations") or []
     if len(destinations) > 1 or (level != "OFF" and not destinations):
-        raise AwsError(
-            "InvalidLoggingConfiguration",
-            "Invalid Logging Configuration: Must specify exactly one Log Destination.",
-        )
+        raise _invalid_logging("Must specify exactly one Log Destination.")
+    for destination in destinations:
+        group_arn = (destination.get("cloudWatchLogsLogGroup") or {}).get("logGroupArn", "")
+        if backend.logs is not None and _log_group(group_arn) not in backend.logs.group_names():
+            raise _invalid_logging("Log Destination not found.")
     config["level"] = level
     config["includeExecutionData"] = bool(config.get("includeExecutionData", False))
-    if not destinations:
-        config.pop("destinations", None)
     return config
+
+
+def _invalid_logging(reason: str) -> AwsError:
+    return AwsError("InvalidLoggingConfiguration", f"Invalid Logging Configuration: {reason}")
+
+
+def _log_group(arn: str) -> str:
+    """``arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`` -> ``NAME``."""
+    name = arn.partition(":log-group:")[2]
+    return name[:-2] if name.endswith(":*") else name
 
 
 def _same(machine: StateMachine, params: Params, machine_type: str, logging: Any) -> bool:
@@ -132,7 +145,7 @@ def create_state_machine(backend: Backend, params: Params) -> Result:
     name = params["name"]
     check_name(name)
     machine_type = params.get("type") or "STANDARD"
-    logging = logging_configuration(params.get("loggingConfiguration"))
+    logging = logging_configuration(backend, params.get("loggingConfiguration"))
     arn = backend.machine_arn(name)
     existing = backend.store.state_machines.find(arn)
     if existing is not None:
@@ -262,7 +275,7 @@ def update_state_machine(backend: Backend, params: Params) -> Result:
         definition=params.get("definition", machine.definition),
         role_arn=params.get("roleArn", machine.role_arn),
         logging_configuration=(
-            logging_configuration(params["loggingConfiguration"])
+            logging_configuration(backend, params["loggingConfiguration"])
             if params.get("loggingConfiguration") is not None
             else machine.logging_configuration
         ),
