@@ -239,6 +239,7 @@ class Core:
                 error=interp.error,
                 cause=interp.cause,
                 stop_date=events[-1].timestamp if events else now,
+                redrive_status="NOT_REDRIVABLE" if interp.status == "SUCCEEDED" else "REDRIVABLE",
                 updated=now,
             )
         conn = tx.connection
@@ -261,6 +262,17 @@ class Core:
                 tx.timers.set(arn, "x", deadline)
         run.saved = tx.executions.save(execution)
         run.written = events
+
+    def write_step(self, tx: Transaction, run: Run, applied: list[Input]) -> None:
+        """Persist inputs applied outside a worker step (redrive), in ``tx``."""
+        self._write(tx, run, applied, [], [], [])
+
+    def committed(self, run: Run) -> None:
+        self._committed(run)
+
+    def forget(self, arn: str) -> None:
+        """Drop the in-memory run: the next step replays it from the store."""
+        self._runs.pop(arn, None)
 
     def _committed(self, run: Run) -> None:
         run.execution = run.saved

@@ -54,6 +54,8 @@ class Run:
     ) -> None:
         self.execution = execution
         self.arn = execution.arn
+        self._args = (machine, execution, role_arn, region, account, input_value)
+        self.inputs: list[Input] = []  # every input applied, in order (redrive rewinds them)
         self.interp: Interpreter = machine.interpreter(
             input_value,
             name=execution.name,
@@ -91,6 +93,7 @@ class Run:
         """Feed one input to the interpreter; record what it makes outstanding."""
         seq = self.seq
         self.seq += 1
+        self.inputs.append(item)
         now = from_ms(item["t"])
         kind = item["k"]
         interp = self.interp
@@ -116,6 +119,9 @@ class Run:
         elif kind == "abort":
             interp.abort(now, item.get("e"), item.get("c"))
             commands = []
+        elif kind == "redrive":
+            self._redrive(item, seq, now)
+            return []
         else:  # pragma: no cover - inputs are written by this package only
             raise ValueError(f"unknown input {kind!r}")
         translate(interp.events, before, item.get("w"))
@@ -133,6 +139,38 @@ class Run:
             self.tasks.clear()
             self.timers.clear()
         return commands
+
+    def _redrive(self, item: Input, seq: int, now: datetime) -> None:
+        """Rewind to just before the input that ended the execution, keep the history as it
+        is, record ExecutionRedriven, and dispatch again what was outstanding then."""
+        old_events = self.interp.events
+        fresh = Run(*self._args)
+        for earlier in self.inputs[: item["cut"]]:
+            fresh.apply(earlier)
+        interp = fresh.interp
+        interp.events.extend(old_events[len(interp.events) :])
+        interp.log.now = now
+        interp.log.add(
+            "ExecutionRedriven",
+            len(old_events),
+            "executionRedrivenEventDetails",
+            {"redriveCount": item["n"]},
+        )
+        interp.status = "RUNNING"
+        interp.error = interp.cause = None
+        self.interp = interp
+        # Everything outstanding is dispatched anew by this input: new tokens, timers, children.
+        self.tasks = {}
+        self.timers = {}
+        for thread_id, pending in fresh.tasks.items():
+            again = Pending(seq, pending.command)
+            again.token = task_token(self.arn, pending.command, seq)
+            again.child_name = child_name(self.arn, pending.command, seq)
+            self.tasks[thread_id] = again
+            self.new_tasks.append(again)
+        for thread_id, (_, due) in fresh.timers.items():
+            self.timers[thread_id] = (seq, due)
+            self.new_timers.append((thread_id, seq, due))
 
     # --- output -----------------------------------------------------------------------------
 
