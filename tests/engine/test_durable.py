@@ -161,3 +161,44 @@ def test_takeover_replays_and_continues_without_duplicates(store: Store, clock: 
     assert first.core.process(execution.arn) is None
     ids = [e.id for e in store.history.all(execution.arn)]
     assert ids == list(range(1, len(ids) + 1))
+
+
+def test_execution_timeout_is_a_durable_timer(store: Store, clock: FakeClock) -> None:
+    definition = {"TimeoutSeconds": 5, **PASS_WAIT}
+    arn = deploy(store, "slow", definition)
+    engine = Engine(store, clock=clock)
+    execution = engine.start_execution(arn, name="late", input="{}")
+    engine.run_until_idle()
+    assert {t.key for t in store.timers.for_execution(execution.arn)} == {"x", "w:0:0"}
+    clock.advance(6)
+    Engine(store, clock=clock).run_until_idle()  # another engine: the timer is in the store
+    done = store.executions.get(execution.arn)
+    assert done.status == "TIMED_OUT" and done.error == "States.Timeout"
+    assert types(store, execution.arn)[-1] == "ExecutionTimedOut"
+    assert store.timers.for_execution(execution.arn) == []
+
+
+def test_child_sees_the_parent_execution_id(store: Store, engine: Engine) -> None:
+    child = deploy(store, "kid", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {
+                    "StateMachineArn": child,
+                    "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+                },
+                "OutputPath": "$.Output",
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "mom", definition)
+    execution = engine.start_execution(arn, name="m", input="{}")
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert json.loads(done.output or "") == {
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": execution.arn
+    }

@@ -14,6 +14,7 @@ out and was retried cannot complete the retry.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,6 +208,27 @@ def to_record(arn: str, event: dict[str, Any]) -> HistoryEvent:
         timestamp=event["timestamp"],
         details=details or None,
     )
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_DATA_MIN = 4  # an event dict is id, previousEventId, timestamp, type, then its details
+
+
+def history_rows(arn: str, events: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Events as ``history_events`` rows (column order of ``store.schema``), for executemany."""
+    rows = []
+    moment: Any = None
+    millis = 0
+    for event in events:
+        details = None
+        if len(event) > _DATA_MIN:
+            details = _dumps({k: v for k, v in event.items() if k not in _EVENT_FIELDS})
+        timestamp = event["timestamp"]
+        if timestamp is not moment:  # a step's events share one instant: convert it once
+            moment = timestamp
+            millis = round(timestamp.timestamp() * 1000)
+        rows.append((arn, event["id"], event["previousEventId"], event["type"], millis, details))
+    return rows
 
 
 def task_token(arn: str, command: RunTask, seq: int) -> str | None:
