@@ -176,3 +176,57 @@ def test_idle_pollers_do_not_block_the_server(sfn_server: SfnServer) -> None:
     finally:
         sfn_server.backend.activity_wait_seconds = previous
     assert len(answers) == 60 and all("taskToken" not in a for a in answers)
+
+
+def test_redrive_reruns_the_failed_callback(sfn: Any) -> None:
+    arn = machine(
+        sfn,
+        {
+            "First": {"Type": "Pass", "Result": {"step": 1}, "Next": "Ask"},
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"Message": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            },
+        },
+        "First",
+    )
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+
+    def token() -> str | None:
+        scheduled = [e for e in history(sfn, execution) if e["type"] == "TaskScheduled"]
+        if not scheduled:
+            return None
+        return str(
+            json.loads(scheduled[-1]["taskScheduledEventDetails"]["parameters"])["Message"]["token"]
+        )
+
+    sfn.send_task_failure(taskToken=wait_until(token), error="Nope", cause="first try")
+    failed = finished(sfn, execution)
+    assert (failed["status"], failed["redriveStatus"]) == ("FAILED", "REDRIVABLE")
+    redriven = sfn.redrive_execution(executionArn=execution)
+    assert sfn.describe_execution(executionArn=execution)["redriveDate"] == redriven["redriveDate"]
+    assert history(sfn, execution)[-1]["type"] == "ExecutionRedriven"
+    # The failed task is dispatched again with the token it had; answering it now succeeds.
+    first_token = wait_until(token)
+    wait_until(lambda: _answer(sfn, first_token))
+    done = finished(sfn, execution)
+    assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
+    assert json.loads(done["output"]) == {"ok": True}
+    assert "ExecutionRedriven" in [e["type"] for e in history(sfn, execution)]
+    assert [
+        e["executionArn"]
+        for e in sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"]
+    ] == [execution]
+
+
+def _answer(sfn: Any, task_token: str) -> bool:
+    """SendTaskSuccess, False while the redriven task is not waiting yet."""
+    try:
+        sfn.send_task_success(taskToken=task_token, output='{"ok": true}')
+    except sfn.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] in ("TaskDoesNotExist", "TaskTimedOut", "InvalidToken"):
+            return False
+        raise
+    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from batchyard.api.errors import AwsError
@@ -36,6 +37,7 @@ from batchyard.api.stepfunctions.versions import route
 from batchyard.store import Execution, NotFound, StateMachine
 
 REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+REDRIVE_WINDOW = timedelta(days=14)
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -172,15 +174,18 @@ def redrive_execution(backend: Backend, params: Params) -> Result:
 # --------------------------------------------------------------------------- describe, list
 
 
-def redrive_state(execution: Execution) -> tuple[str, str | None]:
+def redrive_state(execution: Execution, now: datetime) -> tuple[str, str | None]:
     """``redriveStatus`` and ``redriveStatusReason`` as DescribeExecution reports them."""
-    if execution.redrive_status and execution.redrive_status != "REDRIVABLE":
-        return execution.redrive_status, None
-    if execution.status in REDRIVABLE:
-        if execution.map_run_arn:
-            return "REDRIVABLE_BY_MAP_RUN", None
-        return "REDRIVABLE", None
-    return "NOT_REDRIVABLE", f"Execution is {execution.status} and cannot be redriven"
+    if execution.status not in REDRIVABLE:
+        return "NOT_REDRIVABLE", f"Execution is {execution.status} and cannot be redriven"
+    if execution.stop_date is not None and now - execution.stop_date > REDRIVE_WINDOW:
+        return "NOT_REDRIVABLE", (
+            "Execution can not be redriven as it has been more than 14 days since the "
+            "execution stopped"
+        )
+    if execution.map_run_arn:
+        return "REDRIVABLE_BY_MAP_RUN", None
+    return "REDRIVABLE", None
 
 
 def describe_execution(backend: Backend, params: Params) -> Result:
@@ -212,7 +217,7 @@ def describe_execution(backend: Backend, params: Params) -> Result:
         "redriveDate": execution.redrive_date,
     }
     result.update({k: v for k, v in optional.items() if v is not None})
-    status, reason = redrive_state(execution)
+    status, reason = redrive_state(execution, backend.clock())
     result["redriveStatus"] = status
     if reason is not None:
         result["redriveStatusReason"] = reason
