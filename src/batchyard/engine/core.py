@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from batchyard import asl
@@ -49,8 +50,6 @@ from batchyard.engine.errors import (
 from batchyard.engine.journal import Input, to_ms, truncate
 from batchyard.engine.run import Pending, Run, history_rows, replay, to_record
 from batchyard.store import ActivityTask as QueuedActivityTask
-from batchyard.store.fastpath import FastInsert
-from batchyard.store.schema import history_events
 from batchyard.store import (
     AlreadyExists,
     Claim,
@@ -61,8 +60,14 @@ from batchyard.store import (
     TaskToken,
     Transaction,
 )
+from batchyard.store.fastpath import FastInsert
+from batchyard.store.schema import history_events
 
 log = logging.getLogger("batchyard.engine")
+_COPY_HISTORY = (
+    "COPY history_events (execution_arn, id, previous_event_id, type, timestamp, details) "
+    "FROM STDIN"
+)
 
 KIND = "execution"
 LEASE_SECONDS = 30.0
@@ -257,7 +262,7 @@ class Core:
         for token in closing:
             tx.task_tokens.complete(token, "TIMED_OUT", now=now)
         if raw:
-            conn.exec_driver_sql(self._insert_sql, history_rows(arn, raw))
+            self._append(conn, history_rows(arn, raw))
         if finished:
             self._close(tx, run, execution, now)
         else:
@@ -288,6 +293,20 @@ class Core:
         run.mark_persisted()
         if self.on_events is not None and raw:
             self.on_events(run.execution, [to_record(run.arn, event) for event in raw])
+
+    def _append(self, conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert history rows: COPY on PostgreSQL (one round trip), executemany on SQLite."""
+        if self.store.dialect != "postgresql":
+            conn.exec_driver_sql(self._insert_sql, rows)
+            return
+        driver: Any = conn.connection.driver_connection
+        try:
+            with driver.cursor() as cursor, cursor.copy(_COPY_HISTORY) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.IntegrityError as exc:
+            # The same refusal as on SQLite: someone else wrote these events first.
+            raise AlreadyExists("history event", rows[0][0]) from exc
 
     def _close(self, tx: Transaction, run: Run, execution: Execution, now: datetime) -> None:
         """The execution ended: drop its timers and tokens, tell a waiting parent."""

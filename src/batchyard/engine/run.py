@@ -73,7 +73,7 @@ class Run:
         self.new_timers: list[tuple[int, int, datetime]] = []  # (thread, seq, due)
         # What the step being committed wrote (set inside the transaction, used after it).
         self.saved = execution
-        self.written: list[HistoryEvent] = []
+        self.written: list[dict[str, Any]] = []
 
     # --- inputs ---------------------------------------------------------------------------
 
