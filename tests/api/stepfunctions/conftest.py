@@ -56,7 +56,7 @@ def sfn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SfnServer]:
     app.add_service(logs_api.service())
     app.add_worker(logs_api.queries)
     backend = install(app, config, logs=logs)
-    backend.activity_wait_seconds = 2.0
+    backend.activity_wait_seconds = 1.0
     for url in serve_app(app, port):
         yield SfnServer(app, url, backend)
 

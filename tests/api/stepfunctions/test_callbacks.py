@@ -156,7 +156,7 @@ def test_idle_pollers_do_not_block_the_server(sfn_server: SfnServer) -> None:
     )
     activity = shared.create_activity(name=f"idle-{uuid.uuid4().hex[:6]}")["activityArn"]
     previous = sfn_server.backend.activity_wait_seconds
-    sfn_server.backend.activity_wait_seconds = 8.0
+    sfn_server.backend.activity_wait_seconds = 3.0
     answers: list[dict[str, Any]] = []
     try:
         pollers = [
