@@ -202,3 +202,18 @@ def test_definition_is_unchanged_text(sfn: Any) -> None:
         "stateMachineArn"
     ]
     assert sfn.describe_state_machine(stateMachineArn=arn)["definition"] == text
+
+
+def test_history_details_shapes() -> None:
+    from datetime import UTC, datetime
+
+    from batchyard.api.stepfunctions.history import wire_event
+    from batchyard.store import HistoryEvent
+
+    now = datetime.now(UTC)
+    keyed = HistoryEvent("e", 3, 2, "ExecutionAborted", now, {"executionAbortedEventDetails": {}})
+    assert wire_event(keyed)["executionAbortedEventDetails"] == {}
+    bare = HistoryEvent("e", 4, 3, "ParallelStateStarted", now, {})
+    assert set(wire_event(bare)) == {"id", "previousEventId", "timestamp", "type"}
+    plain = HistoryEvent("e", 2, 0, "WaitStateEntered", now, {"name": "W", "input": "{}"})
+    assert wire_event(plain, include_data=False)["stateEnteredEventDetails"] == {"name": "W"}

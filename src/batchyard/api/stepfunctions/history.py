@@ -46,19 +46,16 @@ def wire_event(event: HistoryEvent, include_data: bool = True) -> dict[str, Any]
         "type": event.type,
     }
     details = event.details
-    if details is None:
-        return out
-    if isinstance(details, dict) and len(details) == 1:
-        (only,) = details
-        if only.endswith("EventDetails"):  # stored already keyed by its member name
-            key, details = only, details[only]
-        else:
-            key = details_key(event.type)
+    if isinstance(details, dict) and all(key.endswith("EventDetails") for key in details):
+        members = details  # stored keyed by member name, as the engine does ({} for none)
+    elif details is not None:
+        members = {details_key(event.type): details}
     else:
-        key = details_key(event.type)
-    if not include_data and isinstance(details, dict):
-        details = {k: v for k, v in details.items() if k not in _DATA_KEYS}
-    out[key] = details
+        members = {}
+    for key, value in members.items():
+        if not include_data and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in _DATA_KEYS}
+        out[key] = value
     return out
 
 
