@@ -6,8 +6,8 @@ import json
 import random
 import signal
 import subprocess
-import threading
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime

@@ -197,3 +197,27 @@ def test_nested_sync_failure_is_task_failed(store: Store, engine: Engine) -> Non
     cause = json.loads(done.cause or "")
     assert cause["Status"] == "FAILED" and cause["Error"] == "E" and cause["Cause"] == "C"
     assert machine_arn("badchild") == cause["StateMachineArn"]
+
+
+def test_stopping_the_parent_stops_its_sync_child(store: Store, engine: Engine) -> None:
+    waiting = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    child_arn = deploy(store, "slowchild", waiting)
+    definition = _task(
+        "arn:aws:states:::states:startExecution.sync",
+        Parameters={"StateMachineArn": child_arn, "Input": {}},
+        End=True,
+    )
+    arn = deploy(store, "boss", definition)
+    execution = engine.start_execution(arn, name="b", input="{}")
+    engine.run_until_idle()
+    (child,) = store.executions.list(state_machine_arn=child_arn).items
+    assert child.status == "RUNNING"
+    engine.stop_execution(execution.arn)
+    stopped = store.executions.get(child.arn)
+    assert stopped.status == "ABORTED"
+    assert stopped.cause == (
+        f"The Task state in AWS Step Functions execution [{execution.arn}] which was managing "
+        "this resource was aborted"
+    )
+    engine.run_until_idle()
+    assert store.executions.get(execution.arn).status == "ABORTED"

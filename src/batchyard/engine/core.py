@@ -22,6 +22,7 @@ Design (after Temporal's SDK: history in, commands out, replay on takeover):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -38,7 +39,7 @@ from batchyard import asl
 from batchyard.asl.events import to_json
 from batchyard.asl.integrations import InvokeEnv
 from batchyard.engine import integrations as engine_integrations
-from batchyard.engine import journal
+from batchyard.engine import journal, names
 from batchyard.engine.errors import (
     EngineError,
     NondeterminismError,
@@ -611,16 +612,37 @@ class Core:
                         item["e"] = error
                     if cause is not None:
                         item["c"] = cause
+                    children = [
+                        names.execution_arn(
+                            str(p.command.request.parameters.get("StateMachineArn", "")),
+                            p.child_name,
+                        )
+                        for p in run.tasks.values()
+                        if p.child_name
+                        and getattr(p.command.integration, "sync", "")
+                        and isinstance(p.command.request.parameters, dict)
+                    ]
                     run.apply(item)
                     with self.store.transaction() as tx:
                         self._write(tx, run, [*starting, item], [], [], [])
                     self._committed(run)
                     self._runs.pop(arn, None)
-                    return run.execution
+                    stopped = run.execution
+                    break
                 except (Conflict, AlreadyExists, sa.exc.IntegrityError):
                     self._runs.pop(arn, None)
             time.sleep(0.01)
-        raise EngineError(f"could not stop {arn}: it keeps changing")  # pragma: no cover
+        else:  # pragma: no cover
+            raise EngineError(f"could not stop {arn}: it keeps changing")
+        # A child started with .sync is managed by the Task state: it stops with it.
+        cause = (
+            f"The Task state in AWS Step Functions execution [{arn}] which was managing this "
+            "resource was aborted"
+        )
+        for child in children:
+            with contextlib.suppress(EngineError):
+                self.abort(child, None, cause)
+        return stopped
 
     # --- the worker loop -------------------------------------------------------------------------
 
