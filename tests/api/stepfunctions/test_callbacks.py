@@ -129,7 +129,16 @@ def test_express_start_sync_execution(sfn: Any) -> None:
     assert answer["status"] == "SUCCEEDED"
     assert json.loads(answer["output"]) == {"echo": 7}
     assert answer["stateMachineArn"] == arn
-    assert ":express:" in answer["executionArn"]
+    assert answer["executionArn"].startswith(
+        arn.replace(":stateMachine:", ":express:") + ":sync-1:"
+    )
+    assert answer["name"] == "sync-1"
+    assert answer["inputDetails"] == answer["outputDetails"] == {"included": True}
+    assert set(answer["billingDetails"]) == {"billedDurationInMilliseconds", "billedMemoryUsedInMB"}
+    assert answer["stopDate"] >= answer["startDate"]
+    bare = sfn.start_sync_execution(stateMachineArn=arn, input="{}", includedData="METADATA_ONLY")
+    assert "input" not in bare and "output" not in bare
+    assert bare["inputDetails"] == {"included": False}
     failing = machine(
         sfn, {"F": {"Type": "Fail", "Error": "E1", "Cause": "C1"}}, "F", type="EXPRESS"
     )
