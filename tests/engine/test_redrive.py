@@ -120,3 +120,60 @@ def test_redrive_of_a_stopped_execution_resumes_its_wait(
         "SucceedStateExited",
         "ExecutionSucceeded",
     ]
+
+
+def test_redrive_of_a_parallel_reruns_only_the_failed_branch(
+    store: Store, clock: FakeClock
+) -> None:
+    fail = {"b": True}
+    engine, calls = _flaky_engine(store, clock, fail)
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": _task("a", End=True)}},
+                    {"StartAt": "B", "States": {"B": _task("b", End=True)}},
+                ],
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "par", definition)
+    execution = engine.start_execution(arn, name="p", input="{}")
+    engine.run_until_idle()
+    assert store.executions.get(execution.arn).status == "FAILED"
+    fail["b"] = False
+    engine.redrive_execution(execution.arn)
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED"
+    assert json.loads(done.output or "") == [{"r": "a"}, {"r": "b"}]
+    assert calls == Counter({"a": 1, "b": 2})
+
+
+def test_start_by_version_arn_runs_that_revision(store: Store, clock: FakeClock) -> None:
+    from dataclasses import replace
+
+    from batchyard.store import StateMachineVersion
+    from tests.engine.conftest import T0
+
+    engine, _ = _flaky_engine(store, clock, {})
+    first = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v1", "End": True}}}
+    arn = deploy(store, "versioned", first)
+    version_arn = f"{arn}:1"
+    store.versions.create(
+        StateMachineVersion(
+            arn=version_arn, state_machine_arn=arn, version_number=1, revision_id="r1", created=T0
+        )
+    )
+    machine = store.state_machines.get(arn)
+    second = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v2", "End": True}}}
+    store.state_machines.save(replace(machine, definition=json.dumps(second), revision_id="r2"))
+    by_version = engine.start_execution(version_arn, name="v", input="{}")
+    latest = engine.start_execution(arn, name="l", input="{}")
+    engine.run_until_idle()
+    assert store.executions.get(by_version.arn).output == '"v1"'
+    assert store.executions.get(by_version.arn).state_machine_version_arn == version_arn
+    assert store.executions.get(latest.arn).output == '"v2"'
