@@ -191,3 +191,30 @@ def test_test_state_inspection_as_recorded_on_aws(sfn: Any) -> None:
     mapped_answer = _debug(sfn, mapped, {"Values": [1, 2, 3]})
     assert mapped_answer["inspectionData"] == {"input": {"Values": [1, 2, 3]}, "maxConcurrency": 1}
     assert mapped_answer["output"] == {"Values": [1, 2, 3], "result": [1, 1, 1]}
+
+
+def test_test_state_task_outcomes(sfn: Any) -> None:
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "missing-function"},
+        "End": True,
+    }
+    failed = sfn.test_state(definition=json.dumps(task), roleArn=ROLE)
+    assert (failed["status"], failed["error"]) == ("FAILED", "Lambda.ResourceNotFoundException")
+    retried = dict(task, Retry=[{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}])
+    retriable = sfn.test_state(definition=json.dumps(retried), roleArn=ROLE)
+    assert (retriable["status"], retriable["error"]) == (
+        "RETRIABLE",
+        "Lambda.ResourceNotFoundException",
+    )
+    assert "output" not in retriable
+    caught = dict(
+        task,
+        Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handle"}],
+    )
+    handled = sfn.test_state(definition=json.dumps(caught), roleArn=ROLE, input='{"a": 1}')
+    assert (handled["status"], handled["nextState"]) == ("CAUGHT_ERROR", "Handle")
+    assert handled["error"] == "Lambda.ResourceNotFoundException"
+    output = json.loads(handled["output"])
+    assert output["a"] == 1 and output["err"]["Error"] == "Lambda.ResourceNotFoundException"
