@@ -202,3 +202,51 @@ def test_child_sees_the_parent_execution_id(store: Store, engine: Engine) -> Non
     assert json.loads(done.output or "") == {
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": execution.arn
     }
+
+
+def test_purge_frees_names_after_90_days(store: Store, engine: Engine, clock: FakeClock) -> None:
+    from batchyard.engine import journal
+
+    arn = deploy(store, "old", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    first = engine.start_execution(arn, name="reused", input="{}")
+    engine.run_until_idle()
+    clock.advance(91 * 24 * 3600)
+    assert engine.purge() == 1
+    with store.transaction() as tx:
+        assert journal.load_inputs(tx.connection, first.arn) == []
+    again = engine.start_execution(arn, name="reused", input='{"new":1}')
+    engine.run_until_idle()
+    assert store.executions.get(again.arn).status == "SUCCEEDED"
+
+
+def test_background_workers_and_long_poll(store: Store) -> None:
+    import threading
+    from datetime import UTC, datetime
+
+    from batchyard.store import Activity
+
+    activity = "arn:aws:states:us-east-1:123456789012:activity:bg"
+    store.activities.create(Activity(arn=activity, name="bg", created=datetime.now(UTC)))
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": activity, "End": True}},
+    }
+    arn = deploy(store, "bg", definition)
+    engine = Engine(store)
+    engine.start()
+    try:
+        got: list[dict[str, str]] = []
+        poller = threading.Thread(
+            target=lambda: got.append(engine.get_activity_task(activity, "w", wait_seconds=10))
+        )
+        poller.start()  # waiting before the task exists: the long poll picks it up
+        execution = engine.start_execution(arn, name="bg", input='{"v":1}')
+        poller.join()
+        engine.send_task_success(got[0]["taskToken"], '{"ok":1}')
+        for _ in range(200):
+            if store.executions.get(execution.arn).status != "RUNNING":
+                break
+            threading.Event().wait(0.02)
+        assert store.executions.get(execution.arn).output == '{"ok":1}'
+    finally:
+        engine.stop()

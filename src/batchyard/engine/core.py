@@ -215,16 +215,18 @@ class Core:
             if not items and not inbox and not fired:
                 return None
             applied: list[Input] = []
-            closing: list[str] = []
             for item in items:
-                if run.accepts(item):
-                    run.apply(item)
-                    applied.append(item)
-                    if "tok" in item:
-                        closing.append(item["tok"])
+                if not run.accepts(item):
+                    continue
+                # A token's time-out counts only if it wins the token: an answer committed
+                # meanwhile (its inbox message not seen yet) has already won it.
+                if "tok" in item and not tx.task_tokens.complete(item["tok"], "TIMED_OUT", now=now):
+                    continue
+                run.apply(item)
+                applied.append(item)
             fresh = list(run.new_tasks)
             consumed = [i for i, _ in inbox]
-            self._write(tx, run, applied, consumed, [t.key for t in fired], closing)
+            self._write(tx, run, applied, consumed, [t.key for t in fired])
         self._committed(run)
         return fresh
 
@@ -235,7 +237,6 @@ class Core:
         applied: list[Input],
         consumed: list[int],
         fired: list[str],
-        closing: list[str],
     ) -> None:
         """Everything one step changed, inside the caller's transaction."""
         arn = run.arn
@@ -260,8 +261,6 @@ class Core:
         journal.consume(conn, consumed)
         for key in fired:
             tx.timers.delete(arn, key)
-        for token in closing:
-            tx.task_tokens.complete(token, "TIMED_OUT", now=now)
         if raw:
             self._append(conn, history_rows(arn, raw))
         if finished:
@@ -279,7 +278,7 @@ class Core:
 
     def write_step(self, tx: Transaction, run: Run, applied: list[Input]) -> None:
         """Persist inputs applied outside a worker step (redrive), in ``tx``."""
-        self._write(tx, run, applied, [], [], [])
+        self._write(tx, run, applied, [], [])
 
     def committed(self, run: Run) -> None:
         self._committed(run)
@@ -624,7 +623,7 @@ class Core:
                     ]
                     run.apply(item)
                     with self.store.transaction() as tx:
-                        self._write(tx, run, [*starting, item], [], [], [])
+                        self._write(tx, run, [*starting, item], [], [])
                     self._committed(run)
                     self._runs.pop(arn, None)
                     stopped = run.execution

@@ -92,6 +92,14 @@ def delete_inputs_from(conn: sa.Connection, arn: str, seq: int) -> None:
     conn.execute(inputs.delete().where(inputs.c.execution_arn == arn).where(inputs.c.seq >= seq))
 
 
+def delete_orphans(conn: sa.Connection) -> None:
+    """Drop inputs and inbox messages of executions that no longer exist (purged)."""
+    from batchyard.store.schema import executions
+
+    for table in (inputs, inbox):
+        conn.execute(table.delete().where(~table.c.execution_arn.in_(sa.select(executions.c.arn))))
+
+
 def post(conn: sa.Connection, arn: str, message: Input) -> None:
     conn.execute(inbox.insert().values(execution_arn=arn, body=_dumps(message)))
 

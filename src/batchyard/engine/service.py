@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from batchyard.engine import express, names
+from batchyard.engine import express, journal, names
 from batchyard.engine.core import KIND, Clock, Core, Handler, new_owner
 from batchyard.engine.errors import (
     ExecutionNotRedrivable,
@@ -29,6 +30,8 @@ from batchyard.logs import LogStore
 from batchyard.store import Execution, NotFound, Store
 
 MAX_INPUT_BYTES = 262_144
+RETENTION = timedelta(days=90)
+PURGE_EVERY = 600.0  # seconds between purges of old closed executions, per engine
 
 
 class Engine:
@@ -95,13 +98,27 @@ class Engine:
             thread.join(timeout=30)
         self._threads = []
 
+    def purge(self, now: datetime | None = None) -> int:
+        """Forget executions closed more than 90 days ago (their names become free again, as
+        on AWS), with their history, timers, tokens and interpreter inputs."""
+        moment = now or self.core.now()
+        purged = self.store.executions.purge_closed(moment - RETENTION)
+        with self.store.transaction() as tx:
+            journal.delete_orphans(tx.connection)
+        return purged
+
     def _loop(self) -> None:
+        next_purge = 0.0
         while not self._stopping.is_set():
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_EVERY
+                try:
+                    self.purge()
+                except Exception:
+                    logging.getLogger("batchyard.engine").exception("purge failed")
             try:
                 busy = self.core.claim_and_run()
             except Exception:  # keep the worker alive; the item's lease lapses and it is retried
-                import logging
-
                 logging.getLogger("batchyard.engine").exception("engine worker step failed")
                 busy = 0
             if not busy:
@@ -288,9 +305,4 @@ def _check_input(text: str | None) -> str:
     return text
 
 
-__all__ = [
-    "Engine",
-    "ExecutionNotRedrivable",
-    "StateMachineDoesNotExist",
-    "timedelta",
-]
+__all__ = ["Engine", "ExecutionNotRedrivable", "StateMachineDoesNotExist"]
