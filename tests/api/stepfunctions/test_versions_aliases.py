@@ -166,3 +166,12 @@ def test_route_is_deterministic_and_follows_weights() -> None:
     assert picks == [route(alias, f"run-{i}") for i in range(2000)]
     share = picks.count("v2") / len(picks)
     assert 0.15 < share < 0.25
+
+
+def test_publishing_update_without_changes(sfn: Any) -> None:
+    arn = _machine(sfn)
+    first = sfn.update_state_machine(stateMachineArn=arn, definition=definition(), publish=True)
+    assert first["stateMachineVersionArn"] == f"{arn}:1"
+    assert "revisionId" not in first  # nothing changed: still the creation revision
+    again = sfn.update_state_machine(stateMachineArn=arn, definition=definition(), publish=True)
+    assert again["stateMachineVersionArn"] == f"{arn}:1"

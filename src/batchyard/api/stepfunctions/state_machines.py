@@ -291,7 +291,11 @@ def update_state_machine(backend: Backend, params: Params) -> Result:
         )
     else:
         updated = machine
-    result: Result = {"updateDate": now, "revisionId": updated.revision_id}
+    result: Result = {"updateDate": now}
+    # Recorded on AWS: an update that changes nothing on a never-updated machine has no
+    # revisionId to report (the creation revision is never shown).
+    if updated.updated != updated.created:
+        result["revisionId"] = updated.revision_id
     if params.get("publish"):
         result["stateMachineVersionArn"] = publish(
             backend, updated, params.get("versionDescription")
