@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,20 +37,18 @@ import sqlalchemy as sa
 
 from batchyard import asl
 from batchyard.asl.events import to_json
-from batchyard.asl.integrations import InvokeEnv
 from batchyard.engine import integrations as engine_integrations
 from batchyard.engine import journal, names
+from batchyard.engine.answers import Answers
+from batchyard.engine.dispatch import Dispatch
 from batchyard.engine.errors import (
     EngineError,
     NondeterminismError,
-    TaskDoesNotExist,
-    TaskTimedOut,
     execution_already_exists,
     execution_does_not_exist,
 )
 from batchyard.engine.journal import Input, to_ms, truncate
 from batchyard.engine.run import Pending, Run, history_rows, replay, to_record
-from batchyard.store import ActivityTask as QueuedActivityTask
 from batchyard.store import (
     AlreadyExists,
     Claim,
@@ -58,7 +56,6 @@ from batchyard.store import (
     Execution,
     LeaseLost,
     Store,
-    TaskToken,
     Transaction,
 )
 from batchyard.store.fastpath import FastInsert
@@ -81,7 +78,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Core:
+class Core(Dispatch, Answers):
     """The durable part of :class:`~batchyard.engine.Engine`: steps, replay, dispatch."""
 
     def __init__(
@@ -318,45 +315,6 @@ class Core:
             journal.post(tx.connection, parent, {"k": "child", "arn": run.arn})
             tx.work.wake(KIND, parent, at=now)
 
-    def _record_dispatch(self, tx: Transaction, run: Run, pending: Pending, now: datetime) -> None:
-        """What must exist before a task is acted on: its token, its queue entry, its timers."""
-        command = pending.command
-        request = command.request
-        integration = command.integration
-        token = pending.token
-        if token is None:
-            return
-        heartbeat = request.heartbeat_seconds
-        tx.task_tokens.create(
-            TaskToken(
-                token=token,
-                execution_arn=run.arn,
-                state_name=request.state_name,
-                scheduled_event_id=run.interp.threads[command.thread_id].cursor,
-                status="WAITING",
-                created=now,
-                updated=now,
-                heartbeat_seconds=int(heartbeat) if heartbeat is not None else None,
-                heartbeat_deadline=now + timedelta(seconds=heartbeat) if heartbeat else None,
-            )
-        )
-        payload = {"th": command.thread_id, "d": pending.seq}
-        if request.timeout_seconds is not None:
-            due = now + timedelta(seconds=request.timeout_seconds)
-            tx.timers.set(run.arn, "t:" + token, due, payload)
-        if heartbeat is not None:
-            tx.timers.set(run.arn, "h:" + token, now + timedelta(seconds=heartbeat), payload)
-        if getattr(integration, "mode", "") == "activity":
-            tx.activities.enqueue(
-                QueuedActivityTask(
-                    task_token=token,
-                    activity_arn=request.resource,
-                    input=to_json(request.parameters),
-                    status="QUEUED",
-                    queued_at=now,
-                )
-            )
-
     # --- inputs from outside -----------------------------------------------------------------
 
     def _from_message(self, run: Run, message: Input, t: int) -> Input | None:
@@ -396,90 +354,6 @@ class Core:
             "to": 1,
             "tok": key[2:],
         }
-
-    def _child_outcome(self, pending: Pending, child: Execution) -> Input:
-        sync = getattr(pending.command.integration, "sync", "")
-        envelope = describe_envelope(child, parsed=sync == ".sync:2")
-        item: Input = {"k": "task", "th": pending.command.thread_id, "d": pending.seq}
-        if child.status == "SUCCEEDED":
-            item["r"] = envelope
-        else:
-            if child.error is not None:
-                envelope["Error"] = child.error
-            if child.cause is not None:
-                envelope["Cause"] = child.cause
-            item["e"] = "States.TaskFailed"
-            item["c"] = to_json(dict(sorted(envelope.items())))
-        return item
-
-    # --- acting on commands, after the commit ----------------------------------------------
-
-    def _reattach(self, run: Run, tasks: Iterable[Pending]) -> list[Input]:
-        outcomes: list[Input] = []
-        for pending in tasks:
-            item = self._act(run, pending)
-            if item is not None:
-                outcomes.append(item)
-        return outcomes
-
-    def _act(self, run: Run, pending: Pending) -> Input | None:
-        command = pending.command
-        integration = command.integration
-        mode = getattr(integration, "mode", "")
-        base: Input = {"k": "task", "th": command.thread_id, "d": pending.seq}
-        if mode == "activity":
-            with self.activity_ready:
-                self.activity_ready.notify_all()
-            return None
-        if mode == "callback":
-            request = getattr(integration, "request", "")
-            if request == "lambda":
-                outcome = _lambda_invoke(command.request, self._env())
-                token = pending.token
-                if (
-                    outcome.failed
-                    and token is not None
-                    and self.store.task_tokens.complete(token, "FAILED", now=self.now())
-                ):
-                    return {**base, "e": outcome.error, "c": outcome.cause}
-            elif request == "child":
-                self._start_child(run, pending)
-            return None
-        if mode == "child":
-            child = self._start_child(run, pending)
-            if not integration.sync:
-                return {
-                    **base,
-                    "r": {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)},
-                }
-            if child.status != "RUNNING":
-                return self._child_outcome(pending, child)
-            return None
-        outcome = integration.invoke(command.request, self._env())
-        item: Input = {**base, "r": outcome.result}
-        if outcome.failed:
-            item = {**base, "e": outcome.error, "c": outcome.cause}
-            if outcome.timed_out:
-                item["to"] = 1
-        return item
-
-    def _env(self) -> InvokeEnv:
-        return InvokeEnv(
-            functions=self.functions, now=self.clock(), region=self.region, account=self.account
-        )
-
-    def _start_child(self, run: Run, pending: Pending) -> Execution:
-        parameters = pending.command.request.parameters
-        parameters = parameters if isinstance(parameters, dict) else {}
-        child_input = parameters.get("Input", {})
-        text = child_input if isinstance(child_input, str) else to_json(child_input)
-        assert pending.child_name is not None
-        return self.create_execution(
-            str(parameters.get("StateMachineArn", "")),
-            pending.child_name,
-            text,
-            parent=run.arn,
-        )
 
     # --- creating executions -----------------------------------------------------------------
 
@@ -537,56 +411,7 @@ class Core:
         self.work_ready.set()
         return execution
 
-    # --- the API side: tokens, stop ------------------------------------------------------------
-
-    def complete_token(self, token: str, message: Input, status: str) -> None:
-        """SendTaskSuccess / SendTaskFailure: exactly one answer wins the token."""
-        found = self._token(token)
-        now = self.now()
-        with self.store.transaction() as tx:
-            if not tx.task_tokens.complete(
-                token,
-                status,
-                output=message.get("o"),
-                error=message.get("e"),
-                cause=message.get("c"),
-                now=now,
-            ):
-                raise _closed(tx.task_tokens.get(token).status)
-            worker = tx.connection.execute(
-                sa.text("SELECT worker_name FROM activity_tasks WHERE task_token = :t"),
-                {"t": token},
-            ).scalar()
-            body = {key: value for key, value in message.items() if key != "o"}
-            if worker is not None:
-                body["w"] = worker
-            journal.post(tx.connection, found.execution_arn, {"k": "token", "token": token, **body})
-            tx.work.wake(KIND, found.execution_arn, at=now)
-        self.work_ready.set()
-
-    def heartbeat(self, token: str) -> None:
-        found = self._token(token)
-        if found.status != "WAITING":
-            raise _closed(found.status)
-        now = self.now()
-        with self.store.transaction() as tx:
-            if not tx.task_tokens.heartbeat(token, now=now):
-                raise _closed(tx.task_tokens.get(token).status)
-            if found.heartbeat_seconds is not None:
-                key = "h:" + token
-                for timer in tx.timers.for_execution(found.execution_arn):
-                    if timer.key == key:
-                        due = now + timedelta(seconds=found.heartbeat_seconds)
-                        tx.timers.set(found.execution_arn, key, due, timer.payload)
-
-    def _token(self, token: str) -> TaskToken:
-        from batchyard.engine.errors import InvalidToken
-        from batchyard.store import NotFound
-
-        try:
-            return self.store.task_tokens.get(token)
-        except NotFound:
-            raise InvalidToken("Invalid token") from None
+    # --- StopExecution ---------------------------------------------------------------------------
 
     def abort(self, arn: str, error: str | None, cause: str | None) -> Execution:
         """StopExecution, applied at once (it is synchronous on AWS)."""
@@ -663,53 +488,10 @@ class Core:
             self._runs.pop(claim.key, None)
 
 
-def describe_envelope(child: Execution, *, parsed: bool) -> dict[str, Any]:
-    """DescribeExecution in PascalCase, as ``.sync`` (texts) or ``.sync:2`` (JSON) returns it."""
-
-    def payload(text: str | None) -> Any:
-        return _parse(text) if parsed and text is not None else text
-
-    envelope: dict[str, Any] = {
-        "ExecutionArn": child.arn,
-        "Input": payload(child.input),
-        "InputDetails": {"Included": True},
-        "Name": child.name,
-    }
-    if child.output is not None:
-        envelope["Output"] = payload(child.output)
-        envelope["OutputDetails"] = {"Included": True}
-    envelope["RedriveCount"] = child.redrive_count
-    envelope["RedriveStatus"] = "NOT_REDRIVABLE" if child.status == "SUCCEEDED" else "REDRIVABLE"
-    if child.status == "SUCCEEDED":
-        envelope["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
-    envelope["StartDate"] = to_ms(child.start_date)
-    if child.state_machine_alias_arn is not None:
-        envelope["StateMachineAliasArn"] = child.state_machine_alias_arn
-    envelope["StateMachineArn"] = child.state_machine_arn
-    if child.state_machine_version_arn is not None:
-        envelope["StateMachineVersionArn"] = child.state_machine_version_arn
-    envelope["Status"] = child.status
-    if child.stop_date is not None:
-        envelope["StopDate"] = to_ms(child.stop_date)
-    return envelope
-
-
-def _closed(status: str) -> EngineError:
-    if status == "TIMED_OUT":
-        return TaskTimedOut("Task Timed Out")
-    return TaskDoesNotExist("Task Does Not Exist")
-
-
 def _parse(text: str) -> Any:
     import json
 
     return json.loads(text)
-
-
-def _lambda_invoke(request: Any, env: InvokeEnv) -> Any:
-    from batchyard.asl.lambda_invoke import LambdaInvoke
-
-    return LambdaInvoke().invoke(request, env)
 
 
 def new_owner() -> str:
