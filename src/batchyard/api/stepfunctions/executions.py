@@ -2,8 +2,8 @@
 ListExecutions: the API's side of executions; the engine runs them.
 
 The API resolves what the request names (a state machine, a version, an alias routed by
-weight), checks AWS's rules (names, input, machine type) and answers StartExecution's
-idempotency for a running execution itself; the engine creates, runs, stops and redrives.
+weight) and checks AWS's rules (names, input, machine type); the engine creates (idempotently
+by name), runs, stops and redrives.
 """
 
 from __future__ import annotations
@@ -108,12 +108,8 @@ def start_execution(backend: Backend, params: Params) -> Result:
     check_name(name)
     machine, version_arn, alias_arn = _target(backend, params["stateMachineArn"], name)
     text = check_input(params.get("input"))
-    if machine.type == "STANDARD":
-        existing = backend.store.executions.find_by_name(machine.arn, name)
-        if existing is not None:
-            if existing.status == "RUNNING" and existing.input == text:
-                return {"executionArn": existing.arn, "startDate": existing.start_date}
-            raise AwsError("ExecutionAlreadyExists", f"Execution Already Exists: '{existing.arn}'")
+    # Idempotency (same name and input while RUNNING: the same execution; otherwise
+    # ExecutionAlreadyExists) is the engine's, decided by the store's unique name index.
     execution = backend.require_engine().start_execution(
         machine.arn,
         name=name,
