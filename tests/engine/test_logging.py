@@ -107,3 +107,15 @@ def test_off_writes_nothing(store: Store, clock: FakeClock, logs: LogStore) -> N
     engine.start_execution(arn, name="o", input="{}")
     engine.run_until_idle()
     assert GROUP not in [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+
+
+def test_express_executions_log_through_the_configuration(
+    store: Store, clock: FakeClock, logs: LogStore
+) -> None:
+    arn = deploy(store, "fastlog", FAILING, type_="EXPRESS", logging=_config("ERROR", True))
+    engine = Engine(store, clock=clock, logs=logs)
+    result = engine.start_sync_execution(arn, name="e", input="{}")
+    assert result["status"] == "FAILED"
+    lines = _lines(logs)
+    assert [line["type"] for line in lines] == ["FailStateEntered", "ExecutionFailed"]
+    assert {line["execution_arn"] for line in lines} == {result["executionArn"]}

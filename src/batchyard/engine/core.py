@@ -187,6 +187,8 @@ class Core(Dispatch, Answers):
                 break
         if run.interp.status != "RUNNING":
             self._runs.pop(arn, None)
+            with self._locks_guard:
+                self._locks.pop(arn, None)  # a late caller makes a new one: harmless now
             return None
         timers = self.store.timers.for_execution(arn)
         return min((t.fire_at for t in timers), default=self.now() + IDLE)
