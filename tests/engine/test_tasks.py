@@ -221,3 +221,21 @@ def test_stopping_the_parent_stops_its_sync_child(store: Store, engine: Engine) 
     )
     engine.run_until_idle()
     assert store.executions.get(execution.arn).status == "ABORTED"
+
+
+def test_a_child_that_cannot_start_fails_the_task(store: Store, engine: Engine) -> None:
+    missing = machine_arn("nowhere")
+    definition = _task(
+        "arn:aws:states:::states:startExecution.sync",
+        Parameters={"StateMachineArn": missing, "Input": {}},
+        End=True,
+    )
+    arn = deploy(store, "orphan", definition)
+    execution = engine.start_execution(arn, name="o", input="{}")
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "FAILED"
+    assert done.error == "StepFunctions.StateMachineDoesNotExistException"
+    assert (done.cause or "").startswith(
+        f"State Machine Does Not Exist: '{missing}' (Service: AWSStepFunctions; Status Code: 400;"
+    )

@@ -163,6 +163,10 @@ class Core(Dispatch, Answers):
                 log.exception("determinism guard stopped %s", arn)
                 self._runs.pop(arn, None)
                 return None
+            except BaseException:
+                # The in-memory run may hold inputs whose transaction rolled back.
+                self._runs.pop(arn, None)
+                raise
 
     def _process(self, arn: str) -> datetime | None:
         execution = self.store.executions.find(arn)
@@ -457,6 +461,9 @@ class Core(Dispatch, Answers):
                     break
                 except (Conflict, AlreadyExists, sa.exc.IntegrityError):
                     self._runs.pop(arn, None)
+                except BaseException:
+                    self._runs.pop(arn, None)
+                    raise
             time.sleep(0.01)
         else:  # pragma: no cover
             raise EngineError(f"could not stop {arn}: it keeps changing")

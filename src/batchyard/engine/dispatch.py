@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from batchyard.asl.events import to_json
 from batchyard.asl.integrations import InvokeEnv
+from batchyard.engine.errors import EngineError
 from batchyard.engine.journal import Input, to_ms
 from batchyard.engine.run import Pending, Run
 from batchyard.store import ActivityTask as QueuedActivityTask
@@ -129,10 +131,20 @@ class Dispatch:
                 ):
                     return {**base, "e": outcome.error, "c": outcome.cause}
             elif request == "child":
-                self._start_child(run, pending)
+                try:
+                    self._start_child(run, pending)
+                except EngineError as exc:
+                    token = pending.token
+                    if token is not None and self.store.task_tokens.complete(
+                        token, "FAILED", now=self.now()
+                    ):
+                        return {**base, **_service_failure(exc)}
             return None
         if mode == "child":
-            child = self._start_child(run, pending)
+            try:
+                child = self._start_child(run, pending)
+            except EngineError as exc:
+                return {**base, **_service_failure(exc)}
             if not integration.sync:
                 return {
                     **base,
@@ -203,6 +215,15 @@ def _lambda_invoke(request: Any, env: InvokeEnv) -> Any:
     from batchyard.asl.lambda_invoke import LambdaInvoke
 
     return LambdaInvoke().invoke(request, env)
+
+
+def _service_failure(exc: EngineError) -> Input:
+    """A StartExecution refused by the service, as the task's failure (AWS SDK wording)."""
+    cause = (
+        f"{exc.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {exc.code}; "
+        f"Request ID: {uuid.uuid4()}; Proxy: null)"
+    )
+    return {"e": f"StepFunctions.{exc.code}Exception", "c": cause}
 
 
 def _parse(text: str) -> Any:
