@@ -239,3 +239,26 @@ def test_a_child_that_cannot_start_fails_the_task(store: Store, engine: Engine) 
     assert (done.cause or "").startswith(
         f"State Machine Does Not Exist: '{missing}' (Service: AWSStepFunctions; Status Code: 400;"
     )
+
+
+def test_start_execution_wait_for_task_token(store: Store, engine: Engine) -> None:
+    child_arn = deploy(store, "tokenchild", CHILD)
+    definition = _task(
+        "arn:aws:states:::states:startExecution.waitForTaskToken",
+        Parameters={
+            "StateMachineArn": child_arn,
+            "Input": {"n": 1, "token.$": "$$.Task.Token"},
+        },
+        End=True,
+    )
+    arn = deploy(store, "asker", definition)
+    execution = engine.start_execution(arn, name="a", input="{}")
+    engine.run_until_idle()
+    (child,) = store.executions.list(state_machine_arn=child_arn).items
+    assert child.status == "SUCCEEDED"  # the child ran; the parent still waits for the token
+    assert store.executions.get(execution.arn).status == "RUNNING"
+    token = json.loads(child.input)["token"]
+    engine.send_task_success(token, '{"from":"worker"}')
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED" and json.loads(done.output or "") == {"from": "worker"}
