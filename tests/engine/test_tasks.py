@@ -262,3 +262,31 @@ def test_start_execution_wait_for_task_token(store: Store, engine: Engine) -> No
     engine.run_until_idle()
     done = store.executions.get(execution.arn)
     assert done.status == "SUCCEEDED" and json.loads(done.output or "") == {"from": "worker"}
+
+
+def test_stop_does_not_wait_for_a_running_function(store: Store) -> None:
+    import threading
+
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow(event: Any, context: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return {}
+
+    definition = _task(
+        "arn:aws:states:::lambda:invoke", Parameters={"FunctionName": "slow"}, End=True
+    )
+    arn = deploy(store, "slowfn", definition)
+    engine = Engine(store, functions={"slow": slow})
+    execution = engine.start_execution(arn, name="s", input="{}")
+    worker = threading.Thread(target=engine.run_until_idle)
+    worker.start()
+    assert started.wait(10)
+    engine.stop_execution(execution.arn)  # returns while the function still runs
+    assert store.executions.get(execution.arn).status == "ABORTED"
+    release.set()
+    worker.join()
+    assert store.executions.get(execution.arn).status == "ABORTED"
+    assert types(store, execution.arn)[-2:] == ["TaskStateAborted", "ExecutionAborted"]

@@ -151,9 +151,10 @@ class Core(Dispatch, Answers):
     def process(self, arn: str) -> datetime | None:
         """Run execution ``arn`` until it waits; return when it next needs attention (None: it
         ended or is not ours). Serialised per execution within this process."""
-        with self.lock(arn):
+        lock = self.lock(arn)
+        with lock:
             try:
-                return self._process(arn)
+                return self._process(arn, lock)
             except (Conflict, AlreadyExists, sa.exc.IntegrityError) as exc:
                 # Someone else advanced it (another replica, or StopExecution): start over.
                 log.info("execution %s moved on elsewhere: %s", arn, exc)
@@ -168,7 +169,7 @@ class Core(Dispatch, Answers):
                 self._runs.pop(arn, None)
                 raise
 
-    def _process(self, arn: str) -> datetime | None:
+    def _process(self, arn: str, lock: threading.Lock) -> datetime | None:
         execution = self.store.executions.find(arn)
         if execution is None or execution.status != "RUNNING":
             self._runs.pop(arn, None)
@@ -181,14 +182,20 @@ class Core(Dispatch, Answers):
         elif run is None or run.execution.version != execution.version:
             run = self.rebuild(execution)
             self._runs[arn] = run
-            local = self._reattach(run, list(run.tasks.values()))
+            outcomes = self._act_unlocked(run, list(run.tasks.values()), lock)
+            if outcomes is None:
+                return self.now()
+            local = outcomes
         for _ in range(10_000):
             fresh = self._step(run, local)
             if fresh is None:
                 break
-            local = self._reattach(run, fresh)
             if run.interp.status != "RUNNING":
                 break
+            outcomes = self._act_unlocked(run, fresh, lock)
+            if outcomes is None:
+                return self.now()
+            local = outcomes
         if run.interp.status != "RUNNING":
             self._runs.pop(arn, None)
             with self._locks_guard:
@@ -196,6 +203,22 @@ class Core(Dispatch, Answers):
             return None
         timers = self.store.timers.for_execution(arn)
         return min((t.fire_at for t in timers), default=self.now() + IDLE)
+
+    def _act_unlocked(
+        self, run: Run, tasks: list[Pending], lock: threading.Lock
+    ) -> list[Input] | None:
+        """Act on ``tasks`` without holding the execution's lock (a function may run long, and
+        StopExecution must not wait for it); ``None`` if the run changed hands meanwhile."""
+        if not tasks:
+            return []
+        lock.release()
+        try:
+            local = self._reattach(run, tasks)
+        finally:
+            lock.acquire()
+        if self._runs.get(run.arn) is not run or run.interp.status != "RUNNING":
+            return None  # stopped or taken over while we acted: the outcomes are moot
+        return local
 
     def _step(self, run: Run, local: list[Input]) -> list[Pending] | None:
         """Apply what is ready and persist it, in one transaction; return the tasks to act on
