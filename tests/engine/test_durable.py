@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -250,3 +251,33 @@ def test_background_workers_and_long_poll(store: Store) -> None:
         assert store.executions.get(execution.arn).output == '{"ok":1}'
     finally:
         engine.stop()
+
+
+def test_leases_are_renewed_while_a_step_runs(store: Store) -> None:
+    import time as real_time
+
+    seen: list[tuple[str | None, Any]] = []
+
+    def slow(event: Any, context: Any) -> Any:
+        real_time.sleep(0.8)  # longer than the lease
+        seen.append(store.work.get("execution", event["arn"]) or (None, None))
+        return {}
+
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "slow", "Payload": {"arn.$": "$$.Execution.Id"}},
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "renewed", definition)
+    engine = Engine(store, functions={"slow": slow}, lease_seconds=0.3, owner="holder")
+    execution = engine.start_execution(arn, name="r", input="{}")
+    engine.run_until_idle()
+    assert store.executions.get(execution.arn).status == "SUCCEEDED"
+    owner, available_at = seen[0]
+    assert owner == "holder" and available_at > datetime.now(UTC)  # still leased to us

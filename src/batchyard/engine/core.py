@@ -102,6 +102,10 @@ class Core(Dispatch, Answers):
         self._machines: dict[tuple[str, str], tuple[asl.StateMachine, str]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._held: dict[str, Claim] = {}
+        self._held_guard = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self.closing = threading.Event()  # set by Engine.stop: the renewer ends
         self.activity_ready = threading.Condition()
         self.work_ready = threading.Event()
         self.on_events: Callable[[Execution, list[Any]], None] | None = None
@@ -505,19 +509,58 @@ class Core(Dispatch, Answers):
     def claim_and_run(self, limit: int = 8) -> int:
         """Claim up to ``limit`` runnable executions and run each; return how many."""
         claims = self.store.work.claim(KIND, self.owner, self.lease_seconds, limit, now=self.now())
+        with self._held_guard:
+            for claim in claims:
+                self._held[claim.key] = claim
+        self._ensure_renewer()
         for claim in claims:
-            self._run_claim(claim)
+            self._run_claim(claim.key)
         return len(claims)
 
-    def _run_claim(self, claim: Claim) -> None:
+    def _run_claim(self, key: str) -> None:
         try:
-            due = self.process(claim.key)
+            due = self.process(key)
+            with self._held_guard:
+                claim = self._held.pop(key)
             if due is None:
                 self.store.work.complete(claim, now=self.now())
             else:
                 self.store.work.release(claim, available_at=due, now=self.now())
         except LeaseLost:
-            self._runs.pop(claim.key, None)
+            self._runs.pop(key, None)
+        finally:
+            with self._held_guard:
+                self._held.pop(key, None)
+
+    def _ensure_renewer(self) -> None:
+        """Keep held leases alive while steps run (a long function must not let another
+        replica take the execution over and invoke it a second time)."""
+        with self._held_guard:
+            if self._renewer is not None or not self._held:
+                return
+            self._renewer = threading.Thread(
+                target=self._renew_loop, name="lease-renewer", daemon=True
+            )
+            self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        while not self.closing.wait(self.lease_seconds / 3):
+            with self._held_guard:
+                held = list(self._held.items())
+                if not held:
+                    self._renewer = None  # idle: the next claim starts a new renewer
+                    return
+            for key, claim in held:
+                try:
+                    renewed = self.store.work.renew(claim, self.lease_seconds, now=self.now())
+                except LeaseLost:
+                    continue
+                except Exception:  # the store is briefly unavailable: try again next round
+                    log.warning("could not renew the lease of %s", key, exc_info=True)
+                    continue
+                with self._held_guard:
+                    if key in self._held:
+                        self._held[key] = renewed
 
 
 def _parse(text: str) -> Any:

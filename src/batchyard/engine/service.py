@@ -85,6 +85,7 @@ class Engine:
         if self._threads:
             return
         self._stopping.clear()
+        self.core.closing.clear()
         for index in range(self._workers):
             thread = threading.Thread(target=self._loop, name=f"engine-{index}", daemon=True)
             thread.start()
@@ -93,6 +94,7 @@ class Engine:
     def stop(self) -> None:
         """Stop the workers after their current step; leases lapse for others to take over."""
         self._stopping.set()
+        self.core.closing.set()
         self.core.work_ready.set()
         for thread in self._threads:
             thread.join(timeout=30)
