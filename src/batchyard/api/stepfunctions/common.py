@@ -25,7 +25,6 @@ Result = dict[str, Any]
 T = TypeVar("T")
 
 DEFAULT_PAGE = 100
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 # AWS refuses these in state machine, execution and activity names (API reference: "name").
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 

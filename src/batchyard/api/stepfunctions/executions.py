@@ -15,7 +15,6 @@ from typing import Any
 
 from batchyard.api.errors import AwsError
 from batchyard.api.stepfunctions.common import (
-    TERMINAL,
     Backend,
     Params,
     Result,
@@ -280,10 +279,6 @@ def list_executions(backend: Backend, params: Params) -> Result:
     except ValueError as exc:
         raise invalid_token() from exc
     return with_token({"executions": [list_item(e) for e in page.items]}, page.next_token)
-
-
-def is_terminal(execution: Execution) -> bool:
-    return execution.status in TERMINAL
 
 
 HANDLERS = {
