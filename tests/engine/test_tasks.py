@@ -290,3 +290,22 @@ def test_stop_does_not_wait_for_a_running_function(store: Store) -> None:
     worker.join()
     assert store.executions.get(execution.arn).status == "ABORTED"
     assert types(store, execution.arn)[-2:] == ["TaskStateAborted", "ExecutionAborted"]
+
+
+def test_sync_child_task_times_out(store: Store, engine: Engine, clock: FakeClock) -> None:
+    waiting = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    child_arn = deploy(store, "lazychild", waiting)
+    definition = _task(
+        "arn:aws:states:::states:startExecution.sync:2",
+        Parameters={"StateMachineArn": child_arn, "Input": {}},
+        TimeoutSeconds=10,
+        End=True,
+    )
+    arn = deploy(store, "impatient", definition)
+    execution = engine.start_execution(arn, name="i", input="{}")
+    engine.run_until_idle()
+    clock.advance(11)
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "FAILED" and done.error == "States.Timeout"
+    assert types(store, execution.arn)[-2:] == ["TaskTimedOut", "ExecutionFailed"]

@@ -377,6 +377,15 @@ class Core(Dispatch, Answers):
         if key.startswith("w:"):
             _, thread_id, seq = key.split(":")
             return {"k": "timer", "th": int(thread_id), "d": int(seq), "t": t}
+        if key.startswith("c:"):
+            return {
+                "k": "task",
+                "th": payload["th"],
+                "d": payload["d"],
+                "t": t,
+                "e": "States.Timeout",
+                "to": 1,
+            }
         error = "States.Timeout" if key.startswith("t:") else "States.HeartbeatTimeout"
         return {
             "k": "task",

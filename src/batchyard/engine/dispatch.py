@@ -53,6 +53,11 @@ class Dispatch:
         integration = command.integration
         token = pending.token
         if token is None:
+            if request.timeout_seconds is not None and bool(getattr(integration, "sync", None)):
+                # A .sync child gets TimeoutSeconds too; it has no token to answer.
+                due = now + timedelta(seconds=request.timeout_seconds)
+                key = f"c:{command.thread_id}:{pending.seq}"
+                tx.timers.set(run.arn, key, due, {"th": command.thread_id, "d": pending.seq})
             return
         heartbeat = request.heartbeat_seconds
         tx.task_tokens.create(
