@@ -13,12 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from batchyard.engine import express, journal, names
-from batchyard.engine.core import KIND, Clock, Core, Handler, new_owner
+from batchyard.engine.core import Clock, Core, Handler, new_owner
 from batchyard.engine.errors import (
-    ExecutionNotRedrivable,
     InvalidExecutionInput,
     InvalidOutput,
-    StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
     activity_does_not_exist,
     execution_does_not_exist,
@@ -288,10 +286,6 @@ class Engine:
                 raise state_machine_does_not_exist(arn) from None
         return base, version_arn, alias_arn, revision_id
 
-    def _wake(self, arn: str) -> None:
-        self.store.work.wake(KIND, arn, at=self.core.now())
-        self.core.work_ready.set()
-
 
 def _check_input(text: str | None) -> str:
     if text is None:
@@ -307,4 +301,4 @@ def _check_input(text: str | None) -> str:
     return text
 
 
-__all__ = ["Engine", "ExecutionNotRedrivable", "StateMachineDoesNotExist"]
+__all__ = ["Engine"]
