@@ -175,12 +175,13 @@ def test_get_log_events_tokens(store: LogStore) -> None:
     )
 
 
-def test_put_validation_and_rejections(store: LogStore) -> None:
+def test_put_validation_and_rejections_under_aws_rules(store: LogStore) -> None:
     with pytest.raises(InvalidParameterException) as exc:
         store.put_log_events(
             "/app/web",
             "i-1",
             [{"timestamp": NOW, "message": "b"}, {"timestamp": NOW - 1, "message": "a"}],
+            aws_rules=True,
         )
     assert exc.value.message == (
         "Log events in a single PutLogEvents request must be in chronological order."
@@ -188,7 +189,17 @@ def test_put_validation_and_rejections(store: LogStore) -> None:
     with pytest.raises(
         ResourceNotFoundException, match=r"The specified log stream does not exist\."
     ):
-        store.put_log_events("/app/web", "nope", [{"timestamp": NOW, "message": "x"}])
+        store.put_log_events(
+            "/app/web", "nope", [{"timestamp": NOW, "message": "x"}], aws_rules=True
+        )
+    with pytest.raises(InvalidParameterException) as span:
+        store.put_log_events(
+            "/app/web",
+            "i-1",
+            [{"timestamp": NOW - 86_400_001, "message": "a"}, {"timestamp": NOW, "message": "b"}],
+            aws_rules=True,
+        )
+    assert span.value.message.startswith("The batch of log events in a single PutLogEvents")
     edge = NOW - 14 * 86_400_000
     response = store.put_log_events(
         "/app/web",
@@ -198,25 +209,58 @@ def test_put_validation_and_rejections(store: LogStore) -> None:
             {"timestamp": edge - 1, "message": "too old too"},
             {"timestamp": edge + 1, "message": "ok"},
         ],
+        aws_rules=True,
     )
     assert response["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1}
     response = store.put_log_events(
         "/app/web",
         "i-1",
         [{"timestamp": NOW, "message": "ok"}, {"timestamp": NOW + 3 * 3_600_000, "message": "new"}],
+        aws_rules=True,
     )
     assert response["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
     kept = store.get_log_events("/app/web", "i-1", start_from_head=True)["events"]
     assert [e["message"] for e in kept] == ["ok", "ok"]
 
 
-def test_import_with_ingestion_time_accepts_old_and_unordered_events(store: LogStore) -> None:
+def test_library_put_stores_every_event_of_any_age_in_any_order(store: LogStore) -> None:
+    """LogHub samples from 2005, out of order, without ingestionTime: nothing is refused."""
+    y2005 = 1_120_000_000_000
+    events = [
+        {"timestamp": y2005 + 9 * 86_400_000, "message": "third"},
+        {"timestamp": y2005, "message": "first"},
+        {"timestamp": y2005 + 3, "message": "second"},
+        {"timestamp": y2005 + 9 * 86_400_000, "message": "fourth"},  # a tie keeps its place
+        {"timestamp": NOW + 5 * 3_600_000, "message": "future"},
+    ]
+    response = store.put_log_events("/app/web", "i-1", events)
+    assert "rejectedLogEventsInfo" not in response and response["nextSequenceToken"]
+    got = store.get_log_events("/app/web", "i-1", start_from_head=True)["events"]
+    assert [(e["timestamp"], e["message"], e["ingestionTime"]) for e in got] == [
+        (y2005, "first", NOW),
+        (y2005 + 3, "second", NOW),
+        (y2005 + 9 * 86_400_000, "third", NOW),
+        (y2005 + 9 * 86_400_000, "fourth", NOW),
+        (NOW + 5 * 3_600_000, "future", NOW),
+    ]
+    stream = store.describe_log_streams("/app/web", log_stream_name_prefix="i-1")["logStreams"][0]
+    assert (stream["firstEventTimestamp"], stream["lastEventTimestamp"]) == (
+        y2005,
+        NOW + 5 * 3_600_000,
+    )
+
+
+@pytest.mark.parametrize("aws_rules", [False, True])
+def test_import_with_ingestion_time_accepts_old_and_unordered_events(
+    store: LogStore, aws_rules: bool
+) -> None:
     old = 1_000_000_000_000
     events = [
         {"timestamp": old + 5 * 86_400_000, "message": "b", "ingestionTime": old + 5 * 86_400_000},
         {"timestamp": old, "message": "a", "ingestionTime": old + 7},
     ]
-    assert "rejectedLogEventsInfo" not in store.put_log_events("/app/web", "i-1", events)
+    response = store.put_log_events("/app/web", "i-1", events, aws_rules=aws_rules)
+    assert "rejectedLogEventsInfo" not in response
     got = store.get_log_events("/app/web", "i-1", start_from_head=True)["events"]
     assert got == [
         {"timestamp": old, "message": "a", "ingestionTime": old + 7},
@@ -245,7 +289,9 @@ def test_retention_policy_expires_events() -> None:
     assert store.expire(NOW) == 1
     assert [e["message"] for e in store.get_log_events("g", "s")["events"]] == ["new"]
     # Expired on arrival: older than the retention period but younger than 14 days.
-    response = store.put_log_events("g", "s", [{"timestamp": NOW - 8 * day, "message": "x"}])
+    response = store.put_log_events(
+        "g", "s", [{"timestamp": NOW - 8 * day, "message": "x"}], aws_rules=True
+    )
     assert response["rejectedLogEventsInfo"] == {"expiredLogEventEndIndex": 0}
     store.delete_retention_policy("g")
     assert "retentionInDays" not in store.describe_log_groups()["logGroups"][0]
@@ -378,3 +424,38 @@ def test_concurrent_writers_and_readers_lose_nothing() -> None:
     assert sorted((json.loads(e["message"])["w"], e["timestamp"]) for e in events) == sorted(
         (w, NOW + i) for w in range(4) for i in range(20)
     )
+
+
+def test_size_triggered_flushes_move_whole_row_groups_and_a_crash_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Past ``flush_rows`` only whole DuckDB row groups (122,880 rows) move; the rest stays
+    journaled, survives a crash, and is neither lost nor counted twice on reopen."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "groups.duckdb"
+    script = textwrap.dedent(
+        f"""
+        import os
+        from batchyard.logs import LogStore
+        store = LogStore({str(path)!r}, clock=lambda: {NOW}, flush_rows=100_000)
+        store.create_log_group("g")
+        store.create_log_stream("g", "s")
+        for start in range(0, 130_000, 10_000):
+            store.put_log_events(
+                "g", "s", [{{"timestamp": {NOW} + i, "message": "é" + str(i)}}
+                           for i in range(start, start + 10_000)]
+            )
+        os._exit(0)  # 122,880 events flushed by size, 7,120 only journaled
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    with LogStore(path, clock=lambda: NOW) as store:
+        count, low, high = store.connection.execute(
+            "SELECT count(DISTINCT seq), min(ts), max(ts) FROM events"
+        ).fetchone()
+        assert (count, low, high) == (130_000, NOW, NOW + 129_999)
+        expected = sum(len(f"é{i}".encode()) + 26 for i in range(130_000))
+        assert store.describe_log_groups()["logGroups"][0]["storedBytes"] == expected

@@ -76,6 +76,18 @@ def test_source_selects_groups_by_prefix(store: LogStore) -> None:
     ]
 
 
+def test_source_without_prefixes_selects_every_group(store: LogStore) -> None:
+    result = store.query("SOURCE logGroups() | stats count(*) as n by @log", [], T, T + 10)
+    assert sorted((r["@log"], r["n"]) for r in result.rows) == [
+        ("123456789012:/other", "1"),
+        ("123456789012:/svc/api", "4"),
+        ("123456789012:/svc/worker", "2"),
+    ]
+    # The SOURCE wins over the groups passed beside it.
+    only = store.query("SOURCE logGroups() | stats count(*) as n", ["/other"], T, T + 10)
+    assert only.rows == [{"n": "7"}]
+
+
 def test_errors(store: LogStore) -> None:
     with pytest.raises(MalformedQueryException):
         store.query("fields | |", ["/svc/api"], T, T + 10)

@@ -41,11 +41,18 @@ def _literal(text: str) -> str:
 
 
 def select_groups(store: LogStore, parsed: insights.Query, log_groups: Sequence[str]) -> list[str]:
-    """The groups a query reads: its ``SOURCE logGroups(namePrefix: [...])`` or ``log_groups``."""
-    if parsed.source is not None and parsed.source.name_prefixes:
-        prefixes = parsed.source.name_prefixes
-        return [g for g in store.group_names() if g.startswith(prefixes)]
-    return list(log_groups)
+    """The groups a query reads: its ``SOURCE logGroups(...)`` if it has one, else ``log_groups``.
+
+    ``SOURCE logGroups()`` without ``namePrefix`` selects every group; every group here is of
+    the STANDARD class, so ``class: ...`` naming another class selects none.
+    """
+    source = parsed.source
+    if source is None:
+        return list(log_groups)
+    if source.log_class is not None and source.log_class.upper() != "STANDARD":
+        return []
+    prefixes = source.name_prefixes or ("",)
+    return [g for g in store.group_names() if g.startswith(prefixes)]
 
 
 def source_sql(

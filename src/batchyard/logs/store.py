@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
@@ -65,6 +64,8 @@ from batchyard.logs.rules import (
 if TYPE_CHECKING:
     from batchyard.logs.insights import LookupTableInfo
     from batchyard.logs.query import QueryResult
+
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (group_id INTEGER, name VARCHAR, creation_time BIGINT,
@@ -129,6 +130,8 @@ class LogStore:
             self._con.execute("SELECT name, col FROM fields").fetchall()
         )
         self._flush_rows = flush_rows
+        self._table_rows = 0  # rows in the event table, for flushes in whole row groups
+        self._recount()
         self._closed = False
         self._dirty_groups: set[str] = set()
         self._dirty_streams: set[tuple[int, str]] = set()
@@ -178,8 +181,10 @@ class LogStore:
                 if stream is None or group is None:
                     continue
                 ts, top = batch.column(3)[i].as_py(), batch.column(4)[i].as_py()
-                group.stored_bytes += len(batch.column(5)[i].as_py()) + 26
                 self._touch(group, stream, ts, ts, top)
+        for group_id, size in _bytes_by_group(table).items():
+            if group_id in groups:
+                groups[group_id].stored_bytes += size
         self.flush()
 
     def close(self) -> None:
@@ -246,6 +251,7 @@ class LogStore:
             del self._groups[name]
             for key in [k for k in self._streams if k[0] == group.group_id]:
                 del self._streams[key]
+            self._recount()
 
     def describe_log_groups(
         self,
@@ -324,7 +330,12 @@ class LogStore:
                     deleted += self._backend.delete(
                         "group_id = ? AND ts < ?", [group.group_id, cutoff]
                     )
+            self._recount()
         return deleted
+
+    def _recount(self) -> None:
+        (rows,) = _one(self._con, f"SELECT count(*) FROM {self._backend.relation()}")
+        self._table_rows = int(rows)
 
     # ------------------------------------------------------------------ streams
 
@@ -358,6 +369,7 @@ class LogStore:
             self._backend.delete("stream_id = ?", [stream.stream_id])
             con.execute("DELETE FROM log_streams WHERE stream_id = ?", [stream.stream_id])
             del self._streams[(stream.group_id, stream_name)]
+            self._recount()
 
     def describe_log_streams(
         self,
@@ -417,46 +429,59 @@ class LogStore:
     # ------------------------------------------------------------------ ingestion
 
     def put_log_events(
-        self, group_name: str, stream_name: str, events: Sequence[dict[str, Any]]
+        self,
+        group_name: str,
+        stream_name: str,
+        events: Sequence[dict[str, Any]],
+        *,
+        aws_rules: bool = False,
     ) -> dict[str, Any]:
-        """PutLogEvents: validate like AWS, store the accepted events in one transaction.
+        """Store a batch of events ``{"timestamp": ms, "message": str[, "ingestionTime": ms]}``.
 
-        Events that all carry ``ingestionTime`` are an import of logs recorded elsewhere: they
-        may come in any order and span any time (they are stored sorted by timestamp), and the
-        too-old/too-new checks are made against each event's own ingestion time.
+        The library call (the default) stores every event it is given -- nothing is lost: a
+        batch out of order is sorted by timestamp (stably), any age and any span are accepted
+        (logs from 2005 too), and an event's ``ingestionTime`` is its own where given, else now.
+        Only an empty batch or an unknown group or stream is an error.
+
+        ``aws_rules=True`` is PutLogEvents as AWS applies it on the wire (the API server passes
+        it): the batch must be in chronological order and span at most 24 hours, and events too
+        old (14 days), too new (2 hours) or past the group's retention are left out and reported
+        in ``rejectedLogEventsInfo``. A batch whose events all carry ``ingestionTime`` is an
+        import of logs recorded elsewhere: it is sorted instead of refused, has no span limit,
+        and is checked against each event's own ingestion time.
         """
         if not events:
             raise errors.validation_error(
                 "[]", "logEvents", "Member must have length greater than or equal to 1"
             )
         now = self._clock()
-        timestamps = list(map(itemgetter("timestamp"), events))
-        imported = all("ingestionTime" in e for e in events)
-        ingestions = (
-            list(map(itemgetter("ingestionTime"), events)) if imported else [now] * len(events)
-        )
-        if imported:
-            # An import of logs recorded elsewhere: AWS's real-time shipping rules (order,
-            # 24-hour span) do not apply; the events are stored in timestamp order.
-            if any(b < a for a, b in itertools.pairwise(timestamps)):
-                order = sorted(range(len(events)), key=timestamps.__getitem__)
-                events = [events[i] for i in order]
-                timestamps = [timestamps[i] for i in order]
-                ingestions = [ingestions[i] for i in order]
-        elif any(b < a for a, b in itertools.pairwise(timestamps)):
-            raise InvalidParameterException(errors.NOT_CHRONOLOGICAL)
-        elif timestamps[-1] - timestamps[0] > DAY_MS:
+        timestamps = [e["timestamp"] for e in events]
+        ingestions = [e.get("ingestionTime", now) for e in events]
+        shipping = aws_rules and not all("ingestionTime" in e for e in events)
+        if timestamps != sorted(timestamps):  # C-speed check; sorted() is O(n) on sorted data
+            if shipping:
+                raise InvalidParameterException(errors.NOT_CHRONOLOGICAL)
+            order = sorted(range(len(events)), key=timestamps.__getitem__)
+            events = [events[i] for i in order]
+            timestamps = [timestamps[i] for i in order]
+            ingestions = [ingestions[i] for i in order]
+        if shipping and timestamps[-1] - timestamps[0] > DAY_MS:
             raise InvalidParameterException(errors.SPAN_TOO_LONG)
         with self._lock:
             group, stream = self._stream(group_name, stream_name)
-            rejected, first, last = rejections(timestamps, ingestions, group.retention_days)
+            rejected: dict[str, int] = {}
+            first, last = 0, len(events)
+            if aws_rules:
+                rejected, first, last = rejections(timestamps, ingestions, group.retention_days)
             if first < last:
-                self._accept(group, stream, events[first:last], timestamps[first:last],
-                             ingestions[first:last])  # fmt: skip
+                if first or last < len(events):
+                    events, timestamps = events[first:last], timestamps[first:last]
+                    ingestions = ingestions[first:last]
+                self._accept(group, stream, events, timestamps, ingestions)
             stream.sequence += 1
             result: dict[str, Any] = {"nextSequenceToken": _sequence_token(stream)}
             if self._journal.rows >= self._flush_rows:
-                self.flush()
+                self._flush(whole_row_groups=True)
         if rejected:
             result["rejectedLogEventsInfo"] = rejected
         return result
@@ -470,25 +495,26 @@ class LogStore:
         ingestions: list[int],
     ) -> None:
         """Journal accepted events (durable on return) and update the stream's statistics."""
-        messages = list(map(itemgetter("message"), events))
-        count = len(messages)
+        count = len(events)
         seq = self._next_seq
+        messages = pa.array([e["message"] for e in events], pa.string())
         self._journal.append(
             pa.record_batch(
                 [
-                    pa.array(range(seq, seq + count), pa.int64()),
-                    pa.array([group.group_id] * count, pa.int32()),
-                    pa.array([stream.stream_id] * count, pa.int32()),
+                    pa.array(np.arange(seq, seq + count, dtype=np.int64)),
+                    pa.repeat(pa.scalar(group.group_id, pa.int32()), count),
+                    pa.repeat(pa.scalar(stream.stream_id, pa.int32()), count),
                     pa.array(timestamps, pa.int64()),
                     pa.array(ingestions, pa.int64()),
-                    pa.array(messages, pa.string()),
+                    messages,
                 ],
                 schema=JOURNAL_SCHEMA,
             )
         )
         self._next_seq += count
-        group.stored_bytes += sum(map(len, messages)) + 26 * count
-        self._touch(group, stream, min(timestamps), max(timestamps), max(ingestions))
+        # UTF-8 bytes, as the ``bytes`` column (and AWS's event size) counts them.
+        group.stored_bytes += int(pc.sum(pc.binary_length(messages)).as_py() or 0) + 26 * count
+        self._touch(group, stream, timestamps[0], timestamps[-1], max(ingestions))
 
     def _touch(self, group: _Group, stream: _Stream, low: int, high: int, top: int) -> None:
         stream.first_ts = low if stream.first_ts is None else min(stream.first_ts, low)
@@ -500,24 +526,40 @@ class LogStore:
         self._dirty_streams.add((stream.group_id, stream.name))
 
     def flush(self) -> None:
-        """Move journaled events into DuckDB, JSON-shredded, in one transaction."""
+        """Move every journaled event into DuckDB, JSON-shredded, in one transaction."""
+        self._flush(whole_row_groups=False)
+
+    def _flush(self, *, whole_row_groups: bool) -> None:
+        """Move journaled events into DuckDB; with ``whole_row_groups`` only as many as fill
+        DuckDB row groups exactly, the rest staying journaled for the next flush.
+
+        Why: an append that ends in a partial row group makes the next append reopen it, and
+        the checkpoint then re-compresses the whole group -- about as costly as the insert.
+        """
         with self._lock:
-            if not self._journal.rows:
+            table = self._journal.table()
+            keep = table.num_rows
+            if whole_row_groups:
+                keep = (self._table_rows + keep) // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+                keep -= self._table_rows
+            if keep <= 0:
                 return
+            moved, rest = table.slice(0, keep), table.slice(keep)
+            pending = _bytes_by_group(rest)
             with self._transaction() as con:
-                table = self._journal.table()
-                con.register("_batch", table)
+                con.register("_batch", moved)
                 try:
                     self._shred_into_backend(con)
                 finally:
                     con.unregister("_batch")
-                top = int(pc.max(table.column("seq")).as_py())
+                top = int(pc.max(moved.column("seq")).as_py())
                 con.execute("UPDATE meta SET value = ? WHERE key = 'flushed_seq'", [top])
                 for name in self._dirty_groups & set(self._groups):
                     g = self._groups[name]
+                    # Bytes of events still journaled are counted again when a reopen replays.
                     con.execute(
                         "UPDATE log_groups SET stored_bytes = ? WHERE group_id = ?",
-                        [g.stored_bytes, g.group_id],
+                        [g.stored_bytes - pending.get(g.group_id, 0), g.group_id],
                     )
                 for key in self._dirty_streams & set(self._streams):
                     st = self._streams[key]
@@ -526,9 +568,13 @@ class LogStore:
                         " sequence = ? WHERE stream_id = ?",
                         [st.first_ts, st.last_ts, st.last_ingestion, st.sequence, st.stream_id],
                     )
-            self._dirty_groups.clear()
+            self._table_rows += keep
+            if not pending:
+                self._dirty_groups.clear()
             self._dirty_streams.clear()
             self._journal.clear()
+            for batch in rest.to_batches():
+                self._journal.append(batch)
 
     def _shred_into_backend(self, con: Any) -> None:
         # Discovery and extraction read the Arrow batch in place (no staging copy). A message
@@ -750,6 +796,23 @@ class LogStore:
             name: LookupTableInfo(_quote(table), tuple(columns))
             for name, (table, columns) in self.lookup_tables().items()
         }
+
+
+def _bytes_by_group(table: pa.Table) -> dict[int, int]:
+    """UTF-8 bytes (plus AWS's 26 per event) of ``table``'s events, by group."""
+    if not table.num_rows:
+        return {}
+    sizes = (
+        pa.table(
+            {
+                "group_id": table.column("group_id"),
+                "size": pc.add(pc.binary_length(table.column("message")), 26),
+            }
+        )
+        .group_by("group_id")
+        .aggregate([("size", "sum")])
+    )
+    return dict(zip(sizes["group_id"].to_pylist(), sizes["size_sum"].to_pylist(), strict=True))
 
 
 def _quote(name: str) -> str:

@@ -209,7 +209,7 @@ class LogsApi:
 
     def put_log_events(self, params: Params, ctx: RequestContext) -> Result:
         return self.store.put_log_events(
-            params["logGroupName"], params["logStreamName"], params["logEvents"]
+            params["logGroupName"], params["logStreamName"], params["logEvents"], aws_rules=True
         )
 
     def get_log_events(self, params: Params, ctx: RequestContext) -> Result:

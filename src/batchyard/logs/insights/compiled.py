@@ -41,6 +41,14 @@ class Stage:
     limit: int | None = None
     join: str | None = None
     matched: bool = False  # part of the recordsMatched count
+    expands: bool = False  # may give several rows per input row (unnest)
+
+    def keeps_rows(self) -> bool:
+        """One output row per input row, whatever the values (a pure projection)."""
+        return not (
+            self.where or self.group_by or self.having or self.qualify or self.join
+            or self.limit is not None or self.expands
+        )  # fmt: skip
 
     def render(self, prev: str) -> str:
         sql = f"SELECT {self.select} FROM {prev}"
@@ -84,6 +92,11 @@ class CompiledQuery:
 
     def matched_sql(self, source: str) -> str:
         """DuckDB SQL returning one row: the number of events the query matched."""
-        ctes, last = self._chain([s for s in self.stages if s.matched], source)
+        stages = [s for s in self.stages if s.matched]
+        # Trailing stages that only add columns (parse, fields, ...) cannot change the count;
+        # DuckDB would still compute them (a regex per event), so they are left out.
+        while stages and stages[-1].keeps_rows():
+            stages.pop()
+        ctes, last = self._chain(stages, source)
         body = f"SELECT count(*) FROM {last}"
         return f"WITH {', '.join(ctes)} {body}" if ctes else body

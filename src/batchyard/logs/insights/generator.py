@@ -260,7 +260,7 @@ class Generator:
             items = "[]"
         else:
             items = f"CASE WHEN {value} IS NULL THEN [] ELSE [{value}] END"
-        self.add_stage(Stage(select=f"*, unnest({items}) AS {column}", matched=True))
+        self.add_stage(Stage(select=f"*, unnest({items}) AS {column}", matched=True, expands=True))
         self.scope.columns[cmd.into] = Sql(
             column, value.kind if value.kind is not Kind.NULL else Kind.STR
         )
