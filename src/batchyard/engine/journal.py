@@ -48,8 +48,13 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 def create_tables(store: Store) -> None:
     """Create the engine's tables if absent (idempotent; safe for concurrent replicas)."""
-    with store.transaction() as tx:
-        metadata.create_all(tx.connection, checkfirst=True)
+    try:
+        with store.transaction() as tx:
+            metadata.create_all(tx.connection, checkfirst=True)
+    except sa.exc.DBAPIError:
+        # Another replica created them between our check and our CREATE: check again.
+        with store.transaction() as tx:
+            metadata.create_all(tx.connection, checkfirst=True)
 
 
 def to_ms(moment: datetime) -> int:
