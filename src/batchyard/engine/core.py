@@ -35,9 +35,9 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+import batchyard.engine.integrations  # noqa: F401 - registers the engine's task integrations
 from batchyard import asl
 from batchyard.asl.events import to_json
-from batchyard.engine import integrations as engine_integrations
 from batchyard.engine import journal, names
 from batchyard.engine.answers import Answers
 from batchyard.engine.dispatch import Dispatch
@@ -112,7 +112,6 @@ class Core(Dispatch, Answers):
         journal.create_tables(store)
         # History rows go straight to the driver: the hottest statement of the engine.
         self._insert_sql = FastInsert(history_events).sql[store.dialect == "postgresql"]
-        _ = engine_integrations  # registered on import
 
     def now(self) -> datetime:
         return truncate(self.clock())
