@@ -39,7 +39,11 @@ _COMPARE = {"=", "!=", "<", "<=", ">", ">="}
 
 
 def sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    quoted = "'" + text.replace("'", "''") + "'"
+    # DuckDB 1.x ends a literal at a NUL byte: spell it as chr(0) there.
+    if "\x00" not in text:
+        return quoted
+    return "(" + quoted.replace("\x00", "' || chr(0) || '") + ")"
 
 
 def regex_sql(body: str) -> str:

@@ -10,8 +10,9 @@ exactly this). Design:
   added for several replicas without touching ingestion or queries.
 * **Ingestion in bulk**: ``put_log_events`` validates a batch and appends it to the journal
   (``journal.py``: Arrow IPC, durable when the call returns); ``flush`` -- when 250,000 events
-  have piled up, before every read, on close -- moves the journal into DuckDB in one
-  transaction, JSON messages shredded there (``ingest.py``) into one VARCHAR column per
+  have piled up (then only whole DuckDB row groups, the rest staying journaled: a partial row
+  group costs a re-compression on the next append), before every read, on close -- moves the
+  journal into DuckDB in one transaction, JSON messages shredded there (``ingest.py``) into one VARCHAR column per
   discovered field, so that Insights queries read columns instead of re-parsing messages.
 * **One lock** serialises use of the connection: DuckDB connections are not thread-safe, and
   one writer at a time is what DuckDB wants anyway.

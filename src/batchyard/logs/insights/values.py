@@ -42,7 +42,11 @@ def ident(name: str) -> str:
 
 def literal(value: str) -> str:
     """A DuckDB string literal for any text (standard SQL strings: no backslash escapes)."""
-    return "'" + value.replace("'", "''") + "'"
+    quoted = "'" + value.replace("'", "''") + "'"
+    # DuckDB 1.x ends a literal at a NUL byte: spell it as chr(0) there.
+    if "\x00" not in value:
+        return quoted
+    return "(" + quoted.replace("\x00", "' || chr(0) || '") + ")"
 
 
 def number(value: float, is_integer: bool) -> str:
