@@ -109,7 +109,6 @@ class Core(Dispatch, Answers):
         self.activity_ready = threading.Condition()
         self.work_ready = threading.Event()
         self.on_events: Callable[[Execution, list[Any]], None] | None = None
-        journal.create_tables(store)
         # History rows go straight to the driver: the hottest statement of the engine.
         self._insert_sql = FastInsert(history_events).sql[store.dialect == "postgresql"]
 

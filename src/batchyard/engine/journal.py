@@ -6,7 +6,8 @@ primary key, so two engines that both think they own an execution cannot both ap
 ``n`` — the loser's whole transaction (inputs, history events, timers) rolls back. That is the
 fence that makes leases an optimisation rather than a correctness requirement.
 
-``engine_inbox`` holds what arrives from outside while another thread or replica may be running
+Both tables are declared in :mod:`batchyard.store.schema` and created by the store's
+migrations. ``engine_inbox`` holds what arrives from outside while another thread or replica may be running
 the execution (SendTaskSuccess, a child execution finishing). The execution's runner turns each
 message into an input inside the transaction that deletes it.
 """
@@ -20,41 +21,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from batchyard.store import Store
+from batchyard.store import schema
 
 Input = dict[str, Any]
 
-metadata = sa.MetaData()
-
-inputs = sa.Table(
-    "engine_inputs",
-    metadata,
-    sa.Column("execution_arn", sa.String(2048), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("body", sa.Text, nullable=False),
-)
-
-inbox = sa.Table(
-    "engine_inbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("execution_arn", sa.String(2048), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Index("ix_engine_inbox_execution", "execution_arn", "id"),
-)
+# Declared with the store's tables and created by its migrations (revision 0002).
+inputs = schema.engine_inputs
+inbox = schema.engine_inbox
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def create_tables(store: Store) -> None:
-    """Create the engine's tables if absent (idempotent; safe for concurrent replicas)."""
-    try:
-        with store.transaction() as tx:
-            metadata.create_all(tx.connection, checkfirst=True)
-    except sa.exc.DBAPIError:
-        # Another replica created them between our check and our CREATE: check again.
-        with store.transaction() as tx:
-            metadata.create_all(tx.connection, checkfirst=True)
 
 
 def to_ms(moment: datetime) -> int:
@@ -99,10 +74,9 @@ def delete_inputs_from(conn: sa.Connection, arn: str, seq: int) -> None:
 
 def delete_orphans(conn: sa.Connection) -> None:
     """Drop inputs and inbox messages of executions that no longer exist (purged)."""
-    from batchyard.store.schema import executions
-
     for table in (inputs, inbox):
-        conn.execute(table.delete().where(~table.c.execution_arn.in_(sa.select(executions.c.arn))))
+        known = sa.select(schema.executions.c.arn)
+        conn.execute(table.delete().where(~table.c.execution_arn.in_(known)))
 
 
 def post(conn: sa.Connection, arn: str, message: Input) -> None:

@@ -326,3 +326,23 @@ work = sa.Table(
     *_stamps(),
     sa.Index("ix_work_kind_available", "kind", "available_at"),
 )
+
+# The durable engine's journal (``batchyard.engine.journal``): an execution *is* its ordered
+# interpreter inputs; ``(execution_arn, seq)`` as primary key fences out a second writer.
+engine_inputs = sa.Table(
+    "engine_inputs",
+    metadata,
+    sa.Column("execution_arn", ARN, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+# Messages for an execution from outside (SendTaskSuccess, a child ending), consumed by its runner.
+engine_inbox = sa.Table(
+    "engine_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("execution_arn", ARN, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Index("ix_engine_inbox_execution", "execution_arn", "id"),
+)
