@@ -1,8 +1,8 @@
 """``batchyard server`` assembled: the log store, the API services, uvicorn.
 
 ``build_app`` wires the components of one server process under its data directory
-(``logs.duckdb`` now; ``state.db`` when the engine arrives); ``serve`` runs it with uvicorn,
-which turns SIGTERM/SIGINT into a graceful shutdown: requests drain, the workers stop, and the
+(``logs.duckdb``; ``state.db`` unless ``--store`` points elsewhere); ``serve`` runs it with
+uvicorn, which turns SIGTERM/SIGINT into a graceful shutdown: requests drain, the workers stop, and the
 log store flushes its journal and closes.
 """
 
@@ -16,6 +16,7 @@ import uvicorn
 
 from batchyard.api.app import App, ServerConfig
 from batchyard.api.logs import LogsApi
+from batchyard.api.stepfunctions.wiring import install as install_stepfunctions
 from batchyard.logs import LogStore
 
 log = logging.getLogger("batchyard.server")
@@ -67,6 +68,8 @@ def build_app(config: ServerConfig) -> App:
     app.add_service(logs.service())
     app.add_worker(logs.queries)
     app.add_worker(RetentionWorker(store))
+    # Step Functions: state store (state.db or --store), engine workers, the API.
+    install_stepfunctions(app, config, logs=store)
     return app
 
 
