@@ -274,7 +274,8 @@ def error_reply(service: Service | None, error: AwsError, request_id: str) -> Re
     status = error.status
     if status is None:
         status = service.error_status(error.code) if service is not None else 400
-    body: dict[str, Any] = {"__type": error.code}
+    code = service.wire_type(error.code, error.message) if service is not None else error.code
+    body: dict[str, Any] = {"__type": code}
     if error.message is not None:
         key = service.message_key(error.code) if service is not None else "message"
         body[key] = error.message

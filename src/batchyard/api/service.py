@@ -34,6 +34,7 @@ class RequestContext:
 
 
 Handler = Callable[[dict[str, Any], RequestContext], Any]
+CORAL_VALIDATE = "com.amazon.coral.validate"
 Translator = Callable[[Any], AwsError]
 
 
@@ -52,6 +53,7 @@ class Service:
         validation_error: str = "ValidationException",
         model: ServiceModel | None = None,
         relaxed: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+        error_namespace: str | None = None,
     ) -> None:
         self.name = name
         self.model = model or load_service_model(name)
@@ -65,6 +67,9 @@ class Service:
         # (shape name, constraint) pairs the model declares but AWS checks later, with a
         # message of its own; the handler (or the domain package) answers those instead.
         self.relaxed = frozenset(relaxed)
+        # Some services qualify ``__type`` (Step Functions:
+        # "com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist"); SDKs keep what follows '#'.
+        self.error_namespace = error_namespace
         self.handlers: dict[str, Handler] = {}
         self._translators: dict[type[BaseException], Translator] = {}
         self._errors = {s.name: s for s in self._error_shapes()}
@@ -125,6 +130,18 @@ class Service:
         if "httpStatusCode" in error:
             return int(error["httpStatusCode"])
         return 500 if shape.metadata.get("fault") else 400
+
+    def wire_type(self, code: str, message: str | None) -> str:
+        """``__type`` of error ``code``: qualified by the namespace of its origin, if any.
+
+        A broken model constraint ("1 validation error detected: ...") comes from AWS's
+        request validator (``com.amazon.coral.validate``), not from the service itself.
+        """
+        if self.error_namespace is None or code not in self._errors:
+            return code
+        if code == self.validation_error and " validation error" in (message or ""):
+            return f"{CORAL_VALIDATE}#{code}"
+        return f"{self.error_namespace}#{code}"
 
     def message_key(self, code: str) -> str:
         """``message`` or ``Message``: whichever the error shape spells (lower by default)."""

@@ -30,8 +30,21 @@ def test_error_body_on_the_wire(sfn_server: SfnServer) -> None:
         service="states",
     )
     assert status == 400
+    # Measured on AWS: service errors are qualified by Step Functions' model namespace,
+    # broken model constraints by the request validator's; SDKs keep what follows '#'.
     assert body == {
-        "__type": "StateMachineDoesNotExist",
+        "__type": "com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist",
         "message": f"State Machine Does Not Exist: '{arn}'",
     }
     assert headers["x-amzn-requestid"]
+    status, _, invalid = send(
+        sfn_server.url,
+        json.dumps({"maxResults": 1001}),
+        {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+        },
+        service="states",
+    )
+    assert (status, invalid["__type"]) == (400, "com.amazon.coral.validate#ValidationException")
+    assert invalid["message"].startswith("1 validation error detected: Value '1001'")

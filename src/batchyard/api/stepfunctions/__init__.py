@@ -79,6 +79,7 @@ class StepFunctionsApi:
             # AWS answers an empty definition with its own diagnostic ("Definition must be a
             # valid JSON object"), not with the model's length constraint.
             relaxed={("Definition", "min")},
+            error_namespace="com.amazonaws.swf.service.v2.model",
         )
         service.register_all(self.handlers())
         try:
