@@ -89,13 +89,17 @@ def list_activities(backend: Backend, params: Params) -> Result:
     return with_token({"activities": items}, token)
 
 
+# Idle polls back off from 50 ms to 250 ms: a task queued for a waiting worker is picked up
+# within a quarter second, while a crowd of idle workers costs a few queries a second each.
 POLL_INTERVAL_S = 0.05
+MAX_POLL_INTERVAL_S = 0.25
 
 
 async def get_activity_task(backend: Backend, params: Params) -> Result:
     activity = await run_in_threadpool(_get, backend, params["activityArn"])
     engine = backend.require_engine()
     deadline = time.monotonic() + backend.activity_wait_seconds
+    interval = POLL_INTERVAL_S
     while True:
         task = await run_in_threadpool(
             engine.get_activity_task, activity.arn, params.get("workerName"), wait_seconds=0.0
@@ -105,7 +109,8 @@ async def get_activity_task(backend: Backend, params: Params) -> Result:
         left = deadline - time.monotonic()
         if left <= 0:
             return {}
-        await asyncio.sleep(min(POLL_INTERVAL_S, left))
+        await asyncio.sleep(min(interval, left))
+        interval = min(interval * 1.5, MAX_POLL_INTERVAL_S)
 
 
 def send_task_success(backend: Backend, params: Params) -> Result:
