@@ -95,6 +95,8 @@ def test_alias_lifecycle(sfn: Any) -> None:
     assert [r["weight"] for r in described["routingConfiguration"]] == [50, 50]
     listed = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
     assert [a["stateMachineAliasArn"] for a in listed] == [alias]
+    routed = sfn.list_state_machine_aliases(stateMachineArn=v2)["stateMachineAliases"]
+    assert [a["stateMachineAliasArn"] for a in routed] == [alias]
     with pytest.raises(sfn.exceptions.ConflictException) as referenced:
         sfn.delete_state_machine_version(stateMachineVersionArn=v2)
     assert error_of(referenced)[1] == (

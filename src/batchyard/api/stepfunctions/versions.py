@@ -225,10 +225,18 @@ def _check_alias_arn(text: str) -> None:
 
 
 def list_state_machine_aliases(backend: Backend, params: Params) -> Result:
-    arn = machine_arn_of(params["stateMachineArn"])
-    if backend.store.state_machines.find(arn.text) is None:
+    """Aliases of a machine, or (given a version ARN) the aliases that route to that version."""
+    arn = machine_arn_of(params["stateMachineArn"], allow_qualified=True)
+    base = f"{backend.prefix}:stateMachine:{arn.parts[0]}"
+    if backend.store.state_machines.find(base) is None:
         raise machine_missing(arn.text)
-    page, token = paginate(backend.store.aliases.list(arn.text), params)
+    if len(arn.parts) == 1:
+        aliases = backend.store.aliases.list(base)
+    elif arn.parts[1].isdigit():
+        aliases = backend.store.aliases.referencing(arn.text)
+    else:
+        raise AwsError("InvalidArn", f"Invalid Arn: '{arn.text}'")
+    page, token = paginate(aliases, params)
     items = [{"stateMachineAliasArn": a.arn, "creationDate": a.created} for a in page]
     return with_token({"stateMachineAliases": items}, token)
 
