@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.api.stepfunctions.conftest import PASS, ROLE, definition, error_of
+from tests.api.stepfunctions.conftest import PASS, ROLE, SfnServer, definition, error_of
 
 PREFIX = "arn:aws:states:us-east-1:123456789012"
 
@@ -165,3 +166,25 @@ def test_express_machine_and_encryption(sfn: Any) -> None:
     assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [
         {"key": "team", "value": "batch"}
     ]
+
+
+def test_concurrent_updates_all_land(sfn_server: SfnServer) -> None:
+    sfn = sfn_server.client()
+    arn = sfn.create_state_machine(name=_name(), definition=definition(), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    errors: list[BaseException] = []
+
+    def update(i: int) -> None:
+        try:
+            sfn_server.client().update_state_machine(stateMachineArn=arn, roleArn=f"{ROLE}-{i}")
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=update, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"].startswith(f"{ROLE}-")
