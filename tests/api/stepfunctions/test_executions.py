@@ -174,6 +174,10 @@ def test_delete_with_running_execution_is_deleting(sfn: Any) -> None:
     finished(sfn, execution)
     with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):
         sfn.describe_state_machine(stateMachineArn=arn)
+    # The execution outlives its machine, and so does the definition it ran.
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    ran = sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert json.loads(ran["definition"])["States"] == WAIT_STATES
 
 
 def test_failed_execution_and_redrive_refusal(sfn: Any) -> None:

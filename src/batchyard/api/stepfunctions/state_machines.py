@@ -242,7 +242,10 @@ def describe_state_machine(backend: Backend, params: Params) -> Result:
 def describe_state_machine_for_execution(backend: Backend, params: Params) -> Result:
     execution = get_execution(backend, params["executionArn"])
     store = backend.store
-    revision = store.state_machines.revision(execution.state_machine_arn, execution.revision_id)
+    try:
+        revision = store.state_machines.revision(execution.state_machine_arn, execution.revision_id)
+    except NotFound as exc:  # the machine was deleted since; its executions remain
+        raise machine_missing(execution.state_machine_arn) from exc
     machine = store.state_machines.find(execution.state_machine_arn)
     result: Result = {
         "stateMachineArn": execution.state_machine_arn,
