@@ -6,9 +6,9 @@ Design (it is what lets a durable engine resume an execution after a crash):
   never on the Python call stack across a wait. A *thread* is one path of control: the
   execution itself, a Parallel branch or a Map iteration. Threads form a tree through
   ``parent``; a Parallel/Map state that waits for children is simply a thread in ``WAITING``.
-* The interpreter does no I/O and never reads a clock. It is driven by five inputs —
-  :meth:`start`, :meth:`task_completed`, :meth:`timer_fired`, :meth:`time_out` and
-  :meth:`abort` — each taking ``now``, and it answers with :class:`RunTask` /
+* The interpreter does no I/O and never reads a clock. It is driven by six inputs —
+  :meth:`start`, :meth:`task_started`, :meth:`task_completed`, :meth:`timer_fired`,
+  :meth:`time_out` and :meth:`abort` — each taking ``now``, and it answers with :class:`RunTask` /
   :class:`StartTimer` commands for the driver (``execution.execute`` in memory; the durable
   engine later) to carry out.
 * It is deterministic: the same inputs in the same order give the same threads (ids), the same
@@ -148,7 +148,8 @@ class Thread:
 
 
 class Interpreter:
-    """One execution's state. Drive it with start / task_completed / timer_fired / time_out."""
+    """One execution's state. Drive it with start / task_started / task_completed /
+    timer_fired / time_out / abort."""
 
     def __init__(
         self, program: Program, info: ExecutionInfo, timeout_seconds: float | None
@@ -184,6 +185,17 @@ class Interpreter:
         root.input = self.info.input
         root.input_text = input_text
         self.resume(root)
+        return self._run()
+
+    def task_started(self, thread_id: int, now: datetime, submitted: Any = ABSENT) -> list[Command]:
+        """The task of ``thread_id`` started (a worker took it, a callback's request went out):
+        ``TaskStarted`` is recorded now rather than with the outcome, and ``submitted`` (the
+        request's response, for callbacks and ``.sync`` jobs) as ``TaskSubmitted``. Optional:
+        a driver that only calls :meth:`task_completed` (``execute``) gets both at the end."""
+        thread = self.threads[thread_id]
+        self.log.now = now
+        if thread.status == WAITING and self.status == "RUNNING":
+            thread.state.kind.on_task_started(self, thread, submitted)  # type: ignore[union-attr]
         return self._run()
 
     def task_completed(self, thread_id: int, outcome: TaskOutcome, now: datetime) -> list[Command]:

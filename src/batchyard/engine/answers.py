@@ -1,5 +1,5 @@
 """SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat: answers to callback and activity
-tasks. The token row decides (exactly one answer wins it, conditionally on WAITING); the answer
+tasks (and GetActivityTask's delivery, which starts an activity). The token row decides (exactly one answer wins it, conditionally on WAITING); the answer
 reaches the execution through its inbox, in the same transaction, and wakes it.
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from batchyard.engine import journal
 from batchyard.engine.errors import EngineError, InvalidToken, TaskDoesNotExist, TaskTimedOut
 from batchyard.engine.journal import Input
-from batchyard.store import NotFound, Store, TaskToken
+from batchyard.store import NotFound, Store, TaskToken, Transaction
 
 KIND = "execution"
 
@@ -51,6 +51,27 @@ class Answers:
             tx.work.wake(KIND, found.execution_arn, at=now)
         self.work_ready.set()
 
+    def activity_started(self, token: TaskToken, worker_name: str | None) -> None:
+        """GetActivityTask handed the task to a worker: ActivityStarted is recorded now."""
+        now = self.now()
+        message: Input = {"k": "started", "token": token.token}
+        if worker_name is not None:
+            message["w"] = worker_name
+        with self.store.transaction() as tx:
+            journal.post(tx.connection, token.execution_arn, message)
+            self._restart_heartbeat(tx, token, now)
+            tx.work.wake(KIND, token.execution_arn, at=now)
+        self.work_ready.set()
+
+    def _restart_heartbeat(self, tx: Transaction, token: TaskToken, now: datetime) -> None:
+        if token.heartbeat_seconds is None:
+            return
+        key = "h:" + token.token
+        for timer in tx.timers.for_execution(token.execution_arn):
+            if timer.key == key:
+                due = now + timedelta(seconds=token.heartbeat_seconds)
+                tx.timers.set(token.execution_arn, key, due, timer.payload)
+
     def heartbeat(self, token: str) -> None:
         found = self._token(token)
         if found.status != "WAITING":
@@ -59,12 +80,7 @@ class Answers:
         with self.store.transaction() as tx:
             if not tx.task_tokens.heartbeat(token, now=now):
                 raise _closed(tx.task_tokens.get(token).status)
-            if found.heartbeat_seconds is not None:
-                key = "h:" + token
-                for timer in tx.timers.for_execution(found.execution_arn):
-                    if timer.key == key:
-                        due = now + timedelta(seconds=found.heartbeat_seconds)
-                        tx.timers.set(found.execution_arn, key, due, timer.payload)
+            self._restart_heartbeat(tx, found, now)
 
     def _token(self, token: str) -> TaskToken:
 

@@ -350,6 +350,14 @@ class Core(Dispatch, Answers):
 
     def _from_message(self, run: Run, message: Input, t: int) -> Input | None:
         kind = message["k"]
+        if kind == "started":  # a worker's GetActivityTask took the task
+            pending = run.find_token(message["token"])
+            if pending is None:
+                return None
+            started: Input = {"k": "started", "th": pending.command.thread_id, "d": pending.seq}
+            if "w" in message:
+                started["w"] = message["w"]
+            return {**started, "t": t}
         if kind == "token":
             pending = run.find_token(message["token"])
             if pending is None:

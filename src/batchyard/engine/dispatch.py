@@ -1,7 +1,10 @@
 """Acting on RunTask commands: what is recorded before a task starts, and how it starts.
 
 Recorded in the step's transaction (:meth:`Dispatch._record_dispatch`): a callback or activity
-task's token row, its activity queue entry, its TimeoutSeconds/HeartbeatSeconds timers. Done
+task's token row, its activity queue entry, its TimeoutSeconds/HeartbeatSeconds timers (an
+activity's heartbeat timer is parked until a worker takes it: ``Answers.activity_started``).
+Acting returns the inputs that follow: a ``started`` input (TaskStarted, and TaskSubmitted with
+the request's response) for callbacks and ``.sync`` jobs, or the outcome of a synchronous task. Done
 after the commit (:meth:`Dispatch._act`): invoke an in-process function, start a child
 execution (its name is derived from the dispatch, so doing it again finds the same child),
 notify activity pollers. After a takeover every outstanding task goes through ``_act`` again:
@@ -26,6 +29,7 @@ from batchyard.store import ActivityTask as QueuedActivityTask
 from batchyard.store import Execution, Store, TaskToken, Transaction
 
 Handler = Callable[[Any, Any], Any]
+UNSTARTED = timedelta(days=3650)  # where an activity's heartbeat timer waits for its worker
 
 
 class Dispatch:
@@ -77,9 +81,13 @@ class Dispatch:
         if request.timeout_seconds is not None:
             due = now + timedelta(seconds=request.timeout_seconds)
             tx.timers.set(run.arn, "t:" + token, due, payload)
+        activity = getattr(integration, "mode", "") == "activity"
         if heartbeat is not None:
-            tx.timers.set(run.arn, "h:" + token, now + timedelta(seconds=heartbeat), payload)
-        if getattr(integration, "mode", "") == "activity":
+            # An activity's heartbeat counts from ActivityStarted: until a worker takes it the
+            # timer is parked (TimeoutSeconds governs), and GetActivityTask moves it.
+            due = now + (UNSTARTED if activity else timedelta(seconds=heartbeat))
+            tx.timers.set(run.arn, "h:" + token, due, payload)
+        if activity:
             tx.activities.enqueue(
                 QueuedActivityTask(
                     task_token=token,
@@ -110,61 +118,74 @@ class Dispatch:
     def _reattach(self, run: Run, tasks: Iterable[Pending]) -> list[Input]:
         outcomes: list[Input] = []
         for pending in tasks:
-            item = self._act(run, pending)
-            if item is not None:
-                outcomes.append(item)
+            outcomes.extend(self._act(run, pending))
         return outcomes
 
-    def _act(self, run: Run, pending: Pending) -> Input | None:
+    def _act(self, run: Run, pending: Pending) -> list[Input]:
+        """Start the task; the inputs that follow at once (its start, or its outcome)."""
         command = pending.command
         integration = command.integration
         mode = getattr(integration, "mode", "")
         base: Input = {"k": "task", "th": command.thread_id, "d": pending.seq}
+        started: Input = {"k": "started", "th": command.thread_id, "d": pending.seq}
         if mode == "activity":
+            # ActivityStarted waits for a worker's GetActivityTask (Engine.get_activity_task).
             with self.activity_ready:
                 self.activity_ready.notify_all()
-            return None
+            return []
         if mode == "callback":
-            request = getattr(integration, "request", "")
-            if request == "lambda":
-                outcome = _lambda_invoke(command.request, self._env())
-                token = pending.token
-                if (
-                    outcome.failed
-                    and token is not None
-                    and self.store.task_tokens.complete(token, "FAILED", now=self.now())
-                ):
-                    return {**base, "e": outcome.error, "c": outcome.cause}
-            elif request == "child":
-                try:
-                    self._start_child(run, pending)
-                except EngineError as exc:
-                    token = pending.token
-                    if token is not None and self.store.task_tokens.complete(
-                        token, "FAILED", now=self.now()
-                    ):
-                        return {**base, **_service_failure(exc)}
-            return None
+            return self._act_callback(run, pending, base, started)
         if mode == "child":
             try:
                 child = self._start_child(run, pending)
             except EngineError as exc:
-                return {**base, **_service_failure(exc)}
+                return [{**base, **_service_failure(exc)}]
+            response = {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)}
             if not integration.sync:
-                return {
-                    **base,
-                    "r": {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)},
-                }
+                return [{**base, "r": response}]
+            # .sync: TaskStarted and TaskSubmitted (the StartExecution response) now, the
+            # child's outcome when it ends.
+            items = [] if pending.started else [{**started, "sub": response}]
             if child.status != "RUNNING":
-                return self._child_outcome(pending, child)
-            return None
+                items.append(self._child_outcome(pending, child))
+            return items
         outcome = integration.invoke(command.request, self._env())
         item: Input = {**base, "r": outcome.result}
         if outcome.failed:
             item = {**base, "e": outcome.error, "c": outcome.cause}
             if outcome.timed_out:
                 item["to"] = 1
-        return item
+        return [item]
+
+    def _act_callback(self, run: Run, pending: Pending, base: Input, started: Input) -> list[Input]:
+        """``.waitForTaskToken``: send the request part, then wait for the token's answer.
+        Sent once: after a takeover a task already started is only re-attached."""
+        if pending.started:
+            return []
+        command = pending.command
+        request = getattr(command.integration, "request", "")
+        token = pending.token
+        if request == "lambda":
+            outcome = _lambda_invoke(command.request, self._env())
+            if not outcome.failed:
+                return [{**started, "sub": outcome.result}]
+            if token is not None and self.store.task_tokens.complete(
+                token, "FAILED", now=self.now()
+            ):
+                return [{**base, "e": outcome.error, "c": outcome.cause}]
+            return []
+        if request == "child":
+            try:
+                child = self._start_child(run, pending)
+            except EngineError as exc:
+                if token is not None and self.store.task_tokens.complete(
+                    token, "FAILED", now=self.now()
+                ):
+                    return [{**base, **_service_failure(exc)}]
+                return []
+            response = {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)}
+            return [{**started, "sub": response}]
+        return [started]  # nothing to send: the token reaches its worker some other way
 
     def _env(self) -> InvokeEnv:
         return InvokeEnv(

@@ -23,6 +23,7 @@ from typing import Any
 
 from batchyard.asl import StateMachine
 from batchyard.asl.interpreter import Command, Interpreter, RunTask, StartTimer, TaskOutcome
+from batchyard.asl.model import ABSENT
 from batchyard.engine.errors import NondeterminismError
 from batchyard.engine.journal import Input, from_ms
 from batchyard.engine.translate import translate
@@ -39,6 +40,7 @@ class Pending:
     command: RunTask
     token: str | None = None
     child_name: str | None = None
+    started: bool = False  # its "started" input was applied (TaskStarted/ActivityStarted)
 
 
 class Run:
@@ -85,6 +87,9 @@ class Run:
         if kind == "task":
             pending = self.tasks.get(item["th"])
             return pending is not None and pending.seq == item["d"]
+        if kind == "started":
+            pending = self.tasks.get(item["th"])
+            return pending is not None and pending.seq == item["d"] and not pending.started
         if kind == "timer":
             timer = self.timers.get(item["th"])
             return timer is not None and timer[0] == item["d"]
@@ -112,6 +117,14 @@ class Run:
                 timed_out=bool(item.get("to")),
             )
             commands = interp.task_completed(thread_id, outcome, now)
+        elif kind == "started":
+            # A worker took the task, or a callback / .sync request was submitted ("sub": its
+            # response): TaskStarted (+ TaskSubmitted) now, the outcome later.
+            started = self.tasks.get(item["th"])
+            if started is not None:
+                started.started = True
+            submitted = item.get("sub", ABSENT)
+            commands = interp.task_started(item["th"], now, submitted)
         elif kind == "timer":
             self.timers.pop(item["th"], None)
             commands = interp.timer_fired(item["th"], now)

@@ -248,6 +248,7 @@ class Engine:
             if task is not None:
                 token = self.store.task_tokens.get(task.task_token)
                 if token.status == "WAITING":
+                    self.core.activity_started(token, worker_name)
                     return {"taskToken": task.task_token, "input": task.input}
                 continue  # the task timed out or its execution ended while queued
             left = deadline - time.monotonic()

@@ -3,8 +3,8 @@ whose resource is an activity ARN is recorded by AWS as ``Activity…`` events i
 
 The engine's activity integration marks its events with resourceType ``ACTIVITY``; this module
 rewrites them, in place, right after the input that produced them (so replay rewrites them the
-same way). Known gap: AWS records ``ActivityStarted`` when a worker receives the task; here it
-is recorded with the outcome, as the interpreter records ``TaskStarted``.
+same way). ``ActivityStarted`` comes from the ``started`` input that GetActivityTask posts when
+a worker takes the task, with the worker's name.
 """
 
 from __future__ import annotations

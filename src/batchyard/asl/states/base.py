@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from batchyard.asl.interpreter import Interpreter, TaskOutcome, Thread
@@ -32,6 +32,10 @@ class StateKind:
 
     def on_task(self, interp: Interpreter, thread: Thread, outcome: TaskOutcome) -> None:
         raise NotImplementedError(self.type_name)
+
+    def on_task_started(self, interp: Interpreter, thread: Thread, submitted: Any) -> None:
+        """A task's start (and the response of its submission) was reported; only Task waits
+        on tasks that report it."""
 
     def on_timer(self, interp: Interpreter, thread: Thread) -> None:
         raise NotImplementedError(self.type_name)

@@ -2,7 +2,10 @@
 
 The state never calls anything itself: ``run`` records ``…Scheduled`` and emits a ``RunTask``
 command; the driver answers through ``Interpreter.task_completed``, which lands in
-``on_task``. Events follow the integration's family: ``Task…`` for service integrations,
+``on_task``. A driver that knows when the task really started (a worker took an activity, a
+callback's request or a ``.sync`` job was submitted) reports it first through
+``Interpreter.task_started`` (``on_task_started``): ``TaskStarted`` and ``TaskSubmitted`` are then
+recorded at that moment, as AWS does; otherwise ``TaskStarted`` comes with the outcome. Events follow the integration's family: ``Task…`` for service integrations,
 ``LambdaFunction…`` for the legacy Lambda ARN.
 """
 
@@ -30,6 +33,7 @@ class PendingTask:
     resource_type: str
     resource: str
     ctx: Any
+    started: bool = False  # TaskStarted recorded already (``Interpreter.task_started``)
 
 
 def _seconds_field(
@@ -130,21 +134,19 @@ class TaskKind(StateKind):
         thread.status = "WAITING"
         interp.commands.append(RunTask(thread.id, request, integration))
 
+    def on_task_started(self, interp: Interpreter, thread: Thread, submitted: Any) -> None:
+        pending: PendingTask = thread.work
+        ids = _started(interp, thread, pending)
+        if submitted is not ABSENT and pending.integration.family != "LambdaFunction":
+            details = {**ids, "output": to_json(submitted), "outputDetails": NOT_TRUNCATED}
+            interp.emit("TaskSubmitted", thread, "taskSubmittedEventDetails", details)
+
     def on_task(self, interp: Interpreter, thread: Thread, outcome: TaskOutcome) -> None:
         state = thread.state
         assert state is not None
         pending: PendingTask = thread.work
         lambda_family = pending.integration.family == "LambdaFunction"
-        names = ("resourceType", "resource")
-        ids = (
-            {}
-            if lambda_family
-            else dict(zip(names, (pending.resource_type, pending.resource), strict=True))
-        )
-        if lambda_family:
-            interp.emit("LambdaFunctionStarted", thread)
-        else:
-            interp.emit("TaskStarted", thread, "taskStartedEventDetails", ids)
+        ids = _started(interp, thread, pending)
         result = outcome.result
         if not outcome.failed:
             text = to_json(result)
@@ -176,6 +178,23 @@ class TaskKind(StateKind):
         thread.work = None
         output, assigned = state_output(interp, thread, result, pending.ctx)
         interp.exit(thread, output, state.next, assigned)
+
+
+def _started(interp: Interpreter, thread: Thread, pending: PendingTask) -> dict[str, Any]:
+    """Record the task's Started event unless a driver reported it already; its ids."""
+    lambda_family = pending.integration.family == "LambdaFunction"
+    ids: dict[str, Any] = (
+        {}
+        if lambda_family
+        else {"resourceType": pending.resource_type, "resource": pending.resource}
+    )
+    if not pending.started:
+        pending.started = True
+        if lambda_family:
+            interp.emit("LambdaFunctionStarted", thread)
+        else:
+            interp.emit("TaskStarted", thread, "taskStartedEventDetails", ids)
+    return ids
 
 
 def _unused(_: StatesError, __: CompiledState, ___: Compiler) -> None:  # pragma: no cover
