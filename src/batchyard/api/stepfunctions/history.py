@@ -26,8 +26,9 @@ from batchyard.api.stepfunctions.common import (
 )
 from batchyard.store import HistoryEvent
 
-# Execution data that ``includeExecutionData=false`` leaves out.
-_DATA_KEYS = ("input", "output")
+# Execution data that ``includeExecutionData=false`` leaves out (a task's parameters carry
+# its input, and a callback's token).
+_DATA_KEYS = ("input", "output", "parameters")
 
 
 def details_key(event_type: str) -> str:
