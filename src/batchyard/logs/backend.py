@@ -41,11 +41,13 @@ class DuckDBTableBackend:
     table = "events"
 
     def __init__(self, con: Any) -> None:
+        # Messages are long and repetitive: zstd writes them faster than DuckDB's default
+        # analysis (FSST, dictionaries) and 3-4x smaller; message scans get faster too.
         self._con = con
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             "seq BIGINT, group_id INTEGER, stream_id INTEGER, ts BIGINT, ingestion BIGINT,"
-            " bytes INTEGER, message VARCHAR)"
+            " bytes INTEGER, message VARCHAR USING COMPRESSION zstd)"
         )
 
     def add_columns(self, columns: Sequence[str]) -> None:

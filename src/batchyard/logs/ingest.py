@@ -96,12 +96,30 @@ def discover(con: Connection, batch: str, where: str = "TRUE") -> list[Leaf]:
     return _discover(con, batch, where)[2]
 
 
+def discover_batch(con: Connection, batch: str) -> tuple[list[Leaf], bool]:
+    """``discover`` over the whole batch, and whether every message of it is valid JSON.
+
+    When all are, extraction may skip its ``json_valid`` guard (a second parse per event):
+    ``try(json_structure(...))`` is NULL exactly where ``json_valid`` is false, one parser.
+    """
+    _, _, leaves, all_json = _discover_rows(con, batch, "TRUE")
+    return leaves, all_json
+
+
 def _discover(
     con: Connection, batch: str, where: str
 ) -> tuple[list[Any], dict[str, int], list[Leaf]]:
+    shapes, lengths, leaves, _ = _discover_rows(con, batch, where)
+    return shapes, lengths, leaves
+
+
+def _discover_rows(
+    con: Connection, batch: str, where: str
+) -> tuple[list[Any], dict[str, int], list[Leaf], bool]:
     rows = con.execute(
         f"SELECT DISTINCT try(json_structure(message)) FROM {batch} WHERE {where}"
     ).fetchall()
+    all_json = all(text is not None for (text,) in rows)
     # Only JSON objects are discovered; other messages (text, arrays, scalars) have no fields.
     shapes = [shape for (text,) in rows if text and isinstance(shape := json.loads(text), dict)]
     lengths: dict[str, int] = {}
@@ -117,7 +135,7 @@ def _discover(
         (found,) = con.execute(f"SELECT [{selects}] FROM {batch} WHERE {where}").fetchone()
         lengths.update(zip(pointers, (int(n) for n in found), strict=True))
     unique = list(dict.fromkeys(leaf for shape_leaves in leaves for leaf in shape_leaves))
-    return shapes, lengths, unique
+    return shapes, lengths, unique, all_json
 
 
 def conflicting(leaves: Iterable[Leaf]) -> set[str]:

@@ -118,16 +118,18 @@ def run_query(
         src = source_sql(store, group_ids, start_time * 1000, end_time * 1000, body)
         con = store.connection
         rows = con.execute(_with_source(src, body)).fetchall()
-        matched = con.execute(_with_source(src, compiled.matched_sql("src"))).fetchone()
-        scanned = con.execute(
+        # The statistics in one statement: each statement costs milliseconds of planning.
+        scanned = (
             f"SELECT count(*), coalesce(sum(bytes), 0) FROM {store.events_relation} e"
             f" WHERE e.group_id IN ({', '.join(str(g) for g in group_ids.values()) or 'NULL'})"
             f" AND e.ts BETWEEN {start_time * 1000} AND {end_time * 1000}"
-        ).fetchone()
+        )
+        matched = _with_source(src, compiled.matched_sql("src"))
+        counts = con.execute(f"SELECT ({matched}), * FROM ({scanned})").fetchone()
     statistics = {
-        "recordsMatched": float(_first(matched)),
-        "recordsScanned": float(_first(scanned)),
-        "bytesScanned": float(scanned[1]) if scanned else 0.0,
+        "recordsMatched": float(_first(counts)),
+        "recordsScanned": float(counts[1]) if counts else 0.0,
+        "bytesScanned": float(counts[2]) if counts else 0.0,
     }
     return QueryResult(insights.render_rows(compiled, rows, include_ptr=True), statistics)
 

@@ -131,6 +131,7 @@ class LogStore:
             self._con.execute("SELECT name, col FROM fields").fetchall()
         )
         self._flush_rows = flush_rows
+        self._lookups: dict[str, tuple[str, list[str]]] | None = None
         self._table_rows = 0  # rows in the event table, for flushes in whole row groups
         self._recount()
         self._closed = False
@@ -580,8 +581,9 @@ class LogStore:
     def _shred_into_backend(self, con: Any) -> None:
         # Discovery and extraction read the Arrow batch in place (no staging copy). A message
         # that is not JSON must give NULLs, not an error: discovery wraps it in ``try``, and
-        # extraction reads '{}' instead (cheaper than ``try`` on the widest statement).
-        leaves = ingest.discover(con, "_batch")
+        # extraction reads '{}' instead (cheaper than ``try`` on the widest statement) -- only
+        # when discovery met such a message, as the guard parses every message once more.
+        leaves, all_json = ingest.discover_batch(con, "_batch")
         new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
         ordered = list(leaves)
         if new:
@@ -599,9 +601,14 @@ class LogStore:
         ]
         inner = "_batch"
         if leaves:
+            source = (
+                "message"
+                if all_json
+                else "CASE WHEN json_valid(message) THEN message ELSE '{}' END"
+            )
             inner = (
-                "(SELECT *, json_extract_string(CASE WHEN json_valid(message) THEN message"
-                f" ELSE '{{}}' END, {ingest.pointer_list(ordered)}) AS _l FROM _batch)"
+                f"(SELECT *, json_extract_string({source}, {ingest.pointer_list(ordered)}) AS _l"
+                " FROM _batch)"
             )
         self._backend.append(columns, f"SELECT {', '.join(selects)} FROM {inner}")
 
@@ -780,14 +787,17 @@ class LogStore:
                     [(row + [""] * width)[:width] for row in body],
                 )
             con.execute("INSERT INTO lookup_tables VALUES (?, ?, ?)", [name, table, header])
+            self._lookups = None
 
     def lookup_tables(self) -> dict[str, tuple[str, list[str]]]:
         """Lookup table name -> (physical table, its columns: the CSV header)."""
         with self._lock:
-            rows = self._con.execute(
-                "SELECT name, table_name, columns FROM lookup_tables"
-            ).fetchall()
-        return {name: (table, list(columns)) for name, table, columns in rows}
+            if self._lookups is None:  # read once: every query asks
+                rows = self._con.execute(
+                    "SELECT name, table_name, columns FROM lookup_tables"
+                ).fetchall()
+                self._lookups = {name: (table, list(cols)) for name, table, cols in rows}
+            return {name: (table, list(cols)) for name, (table, cols) in self._lookups.items()}
 
     def lookup_table_infos(self) -> dict[str, LookupTableInfo]:
         """The lookup tables as the Insights compiler takes them."""
