@@ -25,6 +25,7 @@ from batchyard.api.stepfunctions import (
     versions,
 )
 from batchyard.api.stepfunctions.common import Backend, Params, Result
+from batchyard.engine.errors import EngineError
 
 __all__ = ["Backend", "StepFunctionsApi"]
 
@@ -82,10 +83,5 @@ class StepFunctionsApi:
             error_namespace="com.amazonaws.swf.service.v2.model",
         )
         service.register_all(self.handlers())
-        try:
-            from batchyard.engine.errors import EngineError
-        except ImportError:  # the engine is optional: the definition operations work without
-            pass
-        else:
-            service.translate(EngineError, coded_error)
+        service.translate(EngineError, coded_error)
         return service

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from batchyard.api.app import App, ServerConfig
 from batchyard.api.stepfunctions import StepFunctionsApi
 from batchyard.api.stepfunctions.common import Backend
+from batchyard.engine import Engine
 from batchyard.store import open_store
-
-log = logging.getLogger("batchyard.server")
 
 
 def state_url(config: ServerConfig) -> str:
@@ -18,16 +16,11 @@ def state_url(config: ServerConfig) -> str:
 
 
 def install(app: App, config: ServerConfig, logs: Any = None) -> Backend:
-    """Open the state store, start an engine if the package has one, serve ``stepfunctions``."""
+    """Open the state store, run the engine as a server worker, serve ``stepfunctions``."""
     store = open_store(state_url(config))
     app.on_shutdown(store.close)
     backend = Backend(store, region=config.region, account=config.account_id, logs=logs)
-    try:
-        from batchyard.engine import Engine  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        log.warning("batchyard.engine is not available: executions cannot run")
-    else:
-        backend.engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
-        app.add_worker(backend.engine)
+    backend.engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
+    app.add_worker(backend.engine)
     app.add_service(StepFunctionsApi(backend).service())
     return backend
