@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from batchyard.api.errors import AwsError
+from batchyard.engine import Engine
+from batchyard.logs import LogStore
 from batchyard.store import Execution, StateMachine, Store
 
 Params = dict[str, Any]
@@ -40,8 +42,8 @@ class Backend:
     store: Store
     region: str = "us-east-1"
     account: str = "123456789012"
-    engine: Any = None  # batchyard.engine.Engine; typed loosely so this package loads without it
-    logs: Any = None  # batchyard.logs.LogStore, for LoggingConfiguration destinations
+    engine: Engine | None = None  # None: only the operations that need no execution work
+    logs: LogStore | None = None  # where LoggingConfiguration destinations must exist
     clock: Callable[[], datetime] = field(default=utc_now)
     # GetActivityTask's long poll (AWS holds it up to 60 s; tests shorten it).
     activity_wait_seconds: float = 60.0
@@ -56,7 +58,7 @@ class Backend:
     def activity_arn(self, name: str) -> str:
         return f"{self.prefix}:activity:{name}"
 
-    def require_engine(self) -> Any:
+    def require_engine(self) -> Engine:
         if self.engine is None:
             raise AwsError("ServiceUnavailable", "The execution engine is not running.", 503)
         return self.engine

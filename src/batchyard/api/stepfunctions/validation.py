@@ -107,7 +107,7 @@ def test_state(backend: Backend, params: Params) -> Result:
         raise AwsError(
             "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'"
         ) from None
-    functions = getattr(backend.engine, "functions", None) if backend.engine else None
+    functions = backend.engine.functions if backend.engine is not None else None
     run = execute(machine, data, clock=VirtualClock(), functions=functions)
     result = _outcome(name, run.events, run.status, run.error, run.cause)
     if result["status"] in ("FAILED", "CAUGHT_ERROR") and _retriable(state, result.get("error")):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from batchyard.api.app import App, ServerConfig
 from batchyard.api.stepfunctions import StepFunctionsApi
 from batchyard.api.stepfunctions.common import Backend
 from batchyard.engine import Engine
+from batchyard.logs import LogStore
 from batchyard.store import open_store
 
 
@@ -15,12 +14,14 @@ def state_url(config: ServerConfig) -> str:
     return config.store_url or f"sqlite:///{config.data_dir / 'state.db'}"
 
 
-def install(app: App, config: ServerConfig, logs: Any = None) -> Backend:
+def install(app: App, config: ServerConfig, logs: LogStore | None = None) -> Backend:
     """Open the state store, run the engine as a server worker, serve ``stepfunctions``."""
     store = open_store(state_url(config))
     app.on_shutdown(store.close)
-    backend = Backend(store, region=config.region, account=config.account_id, logs=logs)
-    backend.engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
-    app.add_worker(backend.engine)
+    engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
+    backend = Backend(
+        store, region=config.region, account=config.account_id, engine=engine, logs=logs
+    )
+    app.add_worker(engine)
     app.add_service(StepFunctionsApi(backend).service())
     return backend
