@@ -104,3 +104,27 @@ def test_lookup_table_enriches_rows(store: LogStore) -> None:
         T + 10,
     )
     assert sorted((r["severity"], r["c"]) for r in result.rows) == [("high", "1"), ("low", "1")]
+
+
+def test_records_matched_ignores_trailing_parse_but_counts_filters(store: LogStore) -> None:
+    result = store.query(
+        "filter level = 'ERROR' | parse @message /\"n\": (?<num>[0-9]+)/ | fields num",
+        ["/svc/api", "/svc/worker"],
+        T,
+        T + 10,
+    )
+    assert sorted(r["num"] for r in result.rows) == ["1", "3", "5"]
+    assert result.statistics["recordsMatched"] == 3.0
+    assert result.statistics["recordsScanned"] == 6.0
+
+
+def test_a_replaced_lookup_table_is_seen_by_the_next_query() -> None:
+    s = LogStore(clock=lambda: (T + 100) * 1000)
+    s.create_log_group("g")
+    s.create_log_stream("g", "s")
+    s.put_log_events("g", "s", [{"timestamp": T * 1000, "message": '{"level": "ERROR"}'}])
+    query = "lookup levels level OUTPUT severity | fields severity"
+    s.create_lookup_table("levels", "level,severity\nERROR,high\n")
+    assert [r["severity"] for r in s.query(query, ["g"], T, T + 1).rows] == ["high"]
+    s.create_lookup_table("levels", "level,severity\nERROR,page-someone\n")
+    assert [r["severity"] for r in s.query(query, ["g"], T, T + 1).rows] == ["page-someone"]
