@@ -140,6 +140,24 @@ def test_alias_routing_rules(sfn: Any) -> None:
             "failed to satisfy constraint: Member must have value less than or equal to 100",
         ),
     ]
+    _new_revision(sfn, arn, "r3")
+    sfn.publish_state_machine_version(stateMachineArn=arn)
+    three = [
+        {"stateMachineVersionArn": f"{arn}:{n}", "weight": w}
+        for n, w in ((1, 50), (2, 30), (3, 20))
+    ]
+    cases.append(
+        (
+            three,
+            "1 validation error detected: Value '["
+            + ", ".join(
+                f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:{n}, weight={w})"
+                for n, w in ((1, 50), (2, 30), (3, 20))
+            )
+            + "]' at 'routingConfiguration' failed to satisfy constraint: Member must have "
+            "length less than or equal to 2",
+        )
+    )
     for routing, message in cases:
         with pytest.raises(sfn.exceptions.ValidationException) as caught:
             sfn.create_state_machine_alias(name="a", routingConfiguration=routing)
