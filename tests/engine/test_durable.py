@@ -40,7 +40,7 @@ def test_pass_chain_succeeds_and_history_is_persisted(store: Store, engine: Engi
     assert [e.id for e in history] == list(range(1, 23))
     wire = history_event(history[0])
     assert wire["type"] == "ExecutionStarted"
-    assert wire["executionStartedEventDetails"]["input"] == '{"a":1}'
+    assert wire["executionStartedEventDetails"]["input"] == '{"a": 1}'  # as given, as on AWS
 
 
 def test_wait_timer_lives_in_the_store_and_survives_a_new_engine(

@@ -64,8 +64,13 @@ class StateMachine:
         role_arn: str = ROLE_ARN,
         region: str = REGION,
         account: str = ACCOUNT,
+        input_text: str | None = None,
     ) -> Interpreter:
-        """A fresh execution of this machine, not started yet (drive it with ``start``)."""
+        """A fresh execution of this machine, not started yet (drive it with ``start``).
+
+        ``input_text`` is the input as the caller wrote it (StartExecution's text, which AWS
+        echoes in ``ExecutionStarted``); without it the event shows ``input`` as compact JSON.
+        """
         info = ExecutionInfo(
             state_machine_name=self.name,
             name=name,
@@ -75,7 +80,7 @@ class StateMachine:
             region=region,
             account=account,
         )
-        return Interpreter(self.program, info, self.timeout_seconds)
+        return Interpreter(self.program, info, self.timeout_seconds, input_text=input_text)
 
     def execute(
         self,
@@ -84,11 +89,15 @@ class StateMachine:
         functions: Mapping[str, Handler] | None = None,
         name: str | None = None,
         clock: Clock | None = None,
+        input_text: str | None = None,
     ) -> ExecutionResult:
+        """Run one whole execution in memory (``input_text``: see :meth:`interpreter`)."""
         clock = clock or VirtualClock()
         if input is NO_INPUT:
             input = {}
-        interp = self.interpreter(input, name=name or str(uuid.uuid4()), start_time=clock.now())
+        interp = self.interpreter(
+            input, name=name or str(uuid.uuid4()), start_time=clock.now(), input_text=input_text
+        )
         _drive(interp, clock, functions or {})
         return ExecutionResult(
             status=interp.status,  # type: ignore[arg-type]

@@ -152,10 +152,17 @@ class Interpreter:
     timer_fired / time_out / abort."""
 
     def __init__(
-        self, program: Program, info: ExecutionInfo, timeout_seconds: float | None
+        self,
+        program: Program,
+        info: ExecutionInfo,
+        timeout_seconds: float | None,
+        *,
+        input_text: str | None = None,
     ) -> None:
         self.program = program
         self.info = info
+        # The caller's own text of the input, echoed by ExecutionStarted (states see it compact).
+        self.input_text = input_text
         self.timeout_seconds = timeout_seconds
         self.log = EventLog(info.start_time)
         self.events = self.log.events
@@ -175,11 +182,12 @@ class Interpreter:
     def start(self, now: datetime) -> list[Command]:
         self.log.now = now
         input_text = to_json(self.info.input)
+        given = self.input_text if self.input_text is not None else input_text
         self.log.add(
             "ExecutionStarted",
             0,
             "executionStartedEventDetails",
-            {"input": input_text, "inputDetails": NOT_TRUNCATED, "roleArn": self.info.role_arn},
+            {"input": given, "inputDetails": NOT_TRUNCATED, "roleArn": self.info.role_arn},
         )
         root = self.new_thread(self.program, None, 0, {}, None, 0)
         root.input = self.info.input

@@ -41,7 +41,11 @@ def _run(
     trace_header: str | None,
 ) -> Execution:
     result = compiled.execute(
-        json.loads(text), functions=engine.functions, name=name, clock=SystemClock()
+        json.loads(text),
+        functions=engine.functions,
+        name=name,
+        clock=SystemClock(),
+        input_text=text,
     )
     now = engine.core.now()
     execution = Execution(

@@ -66,6 +66,7 @@ class Run:
             role_arn=role_arn,
             region=region,
             account=account,
+            input_text=execution.input,
         )
         self.seq = 0  # inputs applied so far
         self.persisted = 0  # history events already in the store
