@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from batchyard.api.errors import AwsError
 from batchyard.api.stepfunctions.common import (
     Backend,
     Params,
@@ -16,7 +17,7 @@ from batchyard.api.stepfunctions.common import (
     with_token,
     wrong_resource,
 )
-from batchyard.store import MapRun, NotFound
+from batchyard.store import Conflict, MapRun, NotFound
 
 _COUNT_KEYS = (
     "pending",
@@ -102,9 +103,19 @@ def update_map_run(backend: Backend, params: Params) -> Result:
     ):
         if params.get(member) is not None:
             changes[field] = params[member]
-    if changes:
-        backend.store.map_runs.save(replace(run, updated=backend.clock(), **changes))
-    return {}
+    if not changes:
+        return {}
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            backend.store.map_runs.save(replace(run, updated=backend.clock(), **changes))
+            return {}
+        except Conflict:  # the engine updated its counts meanwhile: apply ours on top
+            run = _get(backend, params["mapRunArn"])
+    # Practically unreachable (the engine saves a run far less often); batchyard's wording.
+    raise AwsError("ConflictException", f"Map Run is being updated: '{run.arn}'")
+
+
+CONFLICT_RETRIES = 20
 
 
 HANDLERS = {
