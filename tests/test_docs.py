@@ -59,3 +59,12 @@ def test_cli_reference_is_generated_from_help() -> None:
     expected = reference.render()
     actual = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert actual == expected, "run: python -m batchyard.cli.reference > docs/cli.md"
+
+
+def test_api_coverage_is_generated_from_the_models() -> None:
+    from batchyard.api import coverage
+
+    actual = (DOCS / "api-coverage.md").read_text(encoding="utf-8")
+    assert actual == coverage.render(), (
+        "run: python -m batchyard.api.coverage > docs/api-coverage.md"
+    )

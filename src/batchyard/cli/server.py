@@ -35,7 +35,7 @@ def server(
         str, typer.Option(help="debug (one line per request), info, warning or error.")
     ] = "info",
 ) -> None:
-    """Serve the AWS APIs (CloudWatch Logs, ...) over HTTP; stop with SIGTERM or Ctrl-C.
+    """Serve Step Functions and CloudWatch Logs over HTTP; stop with SIGTERM or Ctrl-C.
 
     On a loopback address clients sign with access key "test" and secret "test" unless
     credentials are configured; any other address requires configured credentials.
