@@ -10,7 +10,9 @@ Design (it is what lets a durable engine resume an execution after a crash):
   :meth:`start`, :meth:`task_started`, :meth:`task_completed`, :meth:`timer_fired`,
   :meth:`time_out` and :meth:`abort` — each taking ``now``, and it answers with :class:`RunTask` /
   :class:`StartTimer` commands for the driver (``execution.execute`` in memory; the durable
-  engine later) to carry out.
+  engine later) to carry out. Distributed Map Runs are reported, not acted on: ``map_runs``
+  holds each run's current :class:`MapRunRecord` and ``map_run_children`` the finished child
+  executions (:class:`MapRunChild`) — a driver persists what changed after each input.
 * It is deterministic: the same inputs in the same order give the same threads (ids), the same
   commands and the same history (randomness — retry jitter, Map Run ids — comes from a generator
   seeded with the execution name). A durable engine persists each input it feeds in and, after
@@ -37,6 +39,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from batchyard.asl.context import ExecutionInfo, context_object
+from batchyard.asl.distributed_map_run import MapRunRecord
+from batchyard.asl.distributed_map_writer import ChildExecution
 from batchyard.asl.errors import StatesError
 from batchyard.asl.events import (
     NOT_TRUNCATED,
@@ -107,6 +111,16 @@ class StartTimer:
 Command = RunTask | StartTimer
 
 
+@dataclass(frozen=True, slots=True)
+class MapRunChild:
+    """A finished child execution of a Distributed Map's Map Run, for a driver to persist:
+    its execution record and its own history (``ExecutionStarted`` … its terminal event)."""
+
+    map_run_arn: str
+    execution: ChildExecution
+    events: list[dict[str, Any]]
+
+
 @dataclass(slots=True, eq=False)
 class Thread:
     """One path of control and where it stands."""
@@ -174,6 +188,11 @@ class Interpreter:
         self.error: str | None = None
         self.cause: str | None = None
         self.rng = random.Random(info.name)
+        # Distributed Map Runs, as DescribeMapRun shows them (replaced as they progress), and
+        # their finished children in order: what a durable driver persists after each input.
+        self.map_runs: dict[str, MapRunRecord] = {}
+        self.map_run_states: dict[str, str] = {}  # Map Run ARN -> its Map state's name
+        self.map_run_children: list[MapRunChild] = []
         self._execution_obj = info.execution_object()
         self._state_machine_obj = {"Id": info.state_machine_arn, "Name": info.state_machine_name}
 

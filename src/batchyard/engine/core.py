@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 import batchyard.engine.integrations  # noqa: F401 - registers the engine's task integrations
 from batchyard import asl
+from batchyard.asl.distributed_map_run import MapRunRecord
 from batchyard.asl.events import to_json
 from batchyard.engine import journal, names
 from batchyard.engine.answers import Answers
@@ -55,6 +56,7 @@ from batchyard.store import (
     Conflict,
     Execution,
     LeaseLost,
+    MapRun,
     Store,
     Transaction,
 )
@@ -291,6 +293,7 @@ class Core(Dispatch, Answers):
             tx.timers.delete(arn, key)
         if raw:
             self._append(conn, history_rows(arn, raw))
+        self._write_map_runs(tx, run, now)
         if finished:
             self._close(tx, run, execution, now)
         else:
@@ -303,6 +306,36 @@ class Core(Dispatch, Answers):
                 tx.timers.set(arn, "x", deadline)
         run.saved = tx.executions.save(execution)
         run.written = raw
+
+    def _write_map_runs(self, tx: Transaction, run: Run, now: datetime) -> None:
+        """What the step changed in Distributed Map Runs: the runs' rows (DescribeMapRun,
+        ListMapRuns) and the finished children, as executions with their own histories."""
+        for record in run.unpersisted_map_runs():
+            state_name = run.interp.map_run_states.get(record.map_run_arn, "")
+            tx.map_runs.put(map_run_row(record, state_name, now))
+        for child in run.unpersisted_children():
+            done = child.execution
+            tx.executions.create(
+                Execution(
+                    arn=done.execution_arn,
+                    state_machine_arn=done.state_machine_arn,
+                    name=done.name,
+                    type="STANDARD",
+                    status=done.status,
+                    input=done.input,
+                    revision_id=run.execution.revision_id,
+                    start_date=done.start_date,
+                    created=done.start_date,
+                    updated=done.stop_date or now,
+                    output=done.output,
+                    error=done.error,
+                    cause=done.cause,
+                    stop_date=done.stop_date,
+                    redrive_status="NOT_REDRIVABLE",
+                    map_run_arn=child.map_run_arn,
+                )
+            )
+            self._append(tx.connection, history_rows(done.execution_arn, child.events))
 
     def write_step(self, tx: Transaction, run: Run, applied: list[Input]) -> None:
         """Persist inputs applied outside a worker step (redrive), in ``tx``."""
@@ -576,6 +609,27 @@ class Core(Dispatch, Answers):
                 with self._held_guard:
                     if key in self._held:
                         self._held[key] = renewed
+
+
+def map_run_row(record: MapRunRecord, state_name: str, now: datetime) -> MapRun:
+    """The store row of a Map Run record (counts under DescribeMapRun's member names)."""
+    return MapRun(
+        arn=record.map_run_arn,
+        execution_arn=record.execution_arn,
+        state_name=state_name,
+        status=record.status,
+        start_date=record.start_date,
+        created=record.start_date,
+        updated=now,
+        max_concurrency=record.max_concurrency,
+        tolerated_failure_percentage=record.tolerated_failure_percentage,
+        tolerated_failure_count=record.tolerated_failure_count,
+        item_counts=record.item_counts.to_api(),
+        execution_counts=record.execution_counts.to_api(),
+        stop_date=record.stop_date,
+        redrive_count=record.redrive_count,
+        redrive_date=record.redrive_date,
+    )
 
 
 def _parse(text: str) -> Any:

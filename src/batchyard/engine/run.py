@@ -22,7 +22,15 @@ from datetime import datetime
 from typing import Any
 
 from batchyard.asl import StateMachine
-from batchyard.asl.interpreter import Command, Interpreter, RunTask, StartTimer, TaskOutcome
+from batchyard.asl.distributed_map_run import MapRunRecord
+from batchyard.asl.interpreter import (
+    Command,
+    Interpreter,
+    MapRunChild,
+    RunTask,
+    StartTimer,
+    TaskOutcome,
+)
 from batchyard.asl.model import ABSENT
 from batchyard.engine.errors import NondeterminismError
 from batchyard.engine.journal import Input, from_ms
@@ -70,6 +78,9 @@ class Run:
         )
         self.seq = 0  # inputs applied so far
         self.persisted = 0  # history events already in the store
+        # Map Runs as last written, and how many finished Map Run children are written.
+        self.map_runs_saved: dict[str, Any] = {}
+        self.children_saved = 0
         self.tasks: dict[int, Pending] = {}
         self.timers: dict[int, tuple[int, datetime]] = {}
         self.new_tasks: list[Pending] = []
@@ -193,8 +204,17 @@ class Run:
         events = self.interp.events[self.persisted :]
         return [to_record(self.arn, event) for event in events]
 
+    def unpersisted_map_runs(self) -> list[MapRunRecord]:
+        saved = self.map_runs_saved
+        return [r for arn, r in self.interp.map_runs.items() if saved.get(arn) is not r]
+
+    def unpersisted_children(self) -> list[MapRunChild]:
+        return self.interp.map_run_children[self.children_saved :]
+
     def mark_persisted(self) -> None:
         self.persisted = len(self.interp.events)
+        self.map_runs_saved = dict(self.interp.map_runs)
+        self.children_saved = len(self.interp.map_run_children)
         self.new_tasks = []
         self.new_timers = []
 
@@ -281,6 +301,9 @@ def replay(run: Run, items: Sequence[Input], persisted: Sequence[HistoryEvent]) 
             f"{run.arn}: replay diverges from the persisted history at event {first + 1}"
         )
     run.persisted = len(persisted)
+    # Map Runs were written in the transactions of the inputs that changed them.
+    run.map_runs_saved = dict(run.interp.map_runs)
+    run.children_saved = len(run.interp.map_run_children)
     run.new_tasks = []
     run.new_timers = []
     return run

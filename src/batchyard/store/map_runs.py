@@ -27,6 +27,18 @@ class MapRuns(Repository):
                 raise AlreadyExists("map run", run.arn)
         return run
 
+    def put(self, run: MapRun) -> None:
+        """Insert or overwrite (the engine writes the interpreter's latest record of a run, in
+        the transaction of the step that changed it)."""
+        row = as_row(run, _COLUMNS)
+        stmt = self._db.insert(map_runs).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[map_runs.c.arn],
+            set_={n: stmt.excluded[n] for n in (*_MUTABLE, "version")},
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+
     def get(self, arn: str) -> MapRun:
         with self._read() as conn:
             row = conn.execute(sa.select(map_runs).where(map_runs.c.arn == arn)).first()

@@ -5,18 +5,25 @@ The data shapes (ItemReader, ItemBatcher, ResultWriter, tolerated failures, ARNs
 parent: ``MapStateStarted``, ``MapRunStarted``, then ``MapRunSucceeded`` / ``MapStateSucceeded``
 / ``MapStateExited`` or ``MapRunFailed`` / ``MapStateFailed``. Each child is a thread with a
 history of its own (``ExecutionStarted`` …), kept out of the parent's, as on AWS.
+
+Progress is reported on the interpreter, for a durable driver to persist (the interpreter stays
+pure): ``interp.map_runs[arn]`` is the run's :class:`MapRunRecord` (status, item and execution
+counts, tolerances, concurrency), replaced at each change; ``interp.map_run_children`` gets a
+:class:`MapRunChild` (record + own history) as each child ends.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from batchyard.asl import distributed_map as dm
+from batchyard.asl.distributed_map_run import MapRunCounts, MapRunRecord
 from batchyard.asl.errors import StatesError
 from batchyard.asl.events import NOT_TRUNCATED, to_json
 from batchyard.asl.flow import bindings, jsonata, payload, prefixed, select, state_output
+from batchyard.asl.interpreter import MapRunChild
 from batchyard.asl.model import ABSENT, CompiledState, Compiler, Program
 from batchyard.asl.states.fanout import FanOut, MapKind, max_concurrency
 
@@ -102,6 +109,15 @@ class DistributedMapKind(MapKind):
             "mapRunStartedEventDetails",
             dm.map_run_started_event_details(arns.map_run_arn),
         )
+        interp.map_run_states[work.map_run_arn] = state.name
+        interp.map_runs[work.map_run_arn] = MapRunRecord(
+            map_run_arn=work.map_run_arn,
+            execution_arn=interp.info.execution_arn,
+            child_state_machine_arn=work.child_state_machine_arn,
+            start_date=interp.log.now,
+            tolerated_failure_count=work.tolerated_count or 0,
+            tolerated_failure_percentage=float(work.tolerated_percentage or 0.0),
+        )
         try:
             sources = [dm.STATE_DATA_SOURCE] * len(items)
             if reader is not None:
@@ -123,6 +139,13 @@ class DistributedMapKind(MapKind):
         work.total_items = len(items)
         thread.status = "WAITING"
         work.limit = max_concurrency(interp, thread, data, ctx)
+        self._update(
+            interp,
+            work,
+            max_concurrency=work.limit,
+            item_counts=MapRunCounts.planned(work.total_items),
+            execution_counts=MapRunCounts.planned(work.count),
+        )
         if work.count == 0:
             self.finish(interp, thread)
             return
@@ -246,6 +269,13 @@ class DistributedMapKind(MapKind):
                 "roleArn": interp.info.role_arn,
             },
         )
+        record = interp.map_runs[work.map_run_arn]
+        self._update(
+            interp,
+            work,
+            item_counts=record.item_counts.started(work.item_counts[index]),
+            execution_counts=record.execution_counts.started(),
+        )
         # Children of a Map Run see no variables of the parent workflow.
         child = interp.new_thread(program, thread, index, {}, None, 0, log)
         child.input = child_input
@@ -256,19 +286,28 @@ class DistributedMapKind(MapKind):
         name = _uuid(interp)
         log = child.log
         assert log is not None
-        work.records[child.index] = dm.child_result_record(
-            dm.ChildExecution(
-                execution_arn=dm.child_execution_arn(work.map_run_arn, name),
-                state_machine_arn=work.child_state_machine_arn,
-                name=name,
-                status=status,
-                input=to_json(work.inputs[child.index]),
-                start_date=log.events[0]["timestamp"],
-                stop_date=interp.log.now,
-                output=to_json(child.output) if status == "SUCCEEDED" else None,
-                error=child.error if status != "SUCCEEDED" else None,
-                cause=child.cause if status != "SUCCEEDED" else None,
-            )
+        execution = dm.ChildExecution(
+            execution_arn=dm.child_execution_arn(work.map_run_arn, name),
+            state_machine_arn=work.child_state_machine_arn,
+            name=name,
+            status=status,
+            input=to_json(work.inputs[child.index]),
+            start_date=log.events[0]["timestamp"],
+            stop_date=interp.log.now,
+            output=to_json(child.output) if status == "SUCCEEDED" else None,
+            error=child.error if status != "SUCCEEDED" else None,
+            cause=child.cause if status != "SUCCEEDED" else None,
+        )
+        work.records[child.index] = dm.child_result_record(execution)
+        record = interp.map_runs[work.map_run_arn]
+        self._update(
+            interp,
+            work,
+            item_counts=record.item_counts.finished(status, work.item_counts[child.index]),
+            execution_counts=record.execution_counts.finished(status),
+        )
+        interp.map_run_children.append(
+            MapRunChild(work.map_run_arn, execution, _closing(log.events, execution, child))
         )
 
     def child_succeeded(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
@@ -300,6 +339,33 @@ class DistributedMapKind(MapKind):
     def record_abort(self, interp: Interpreter, thread: Thread, child: Thread) -> None:
         """A Map Run child's abort stays in the child's own history."""
 
+    def abort_children(self, interp: Interpreter, thread: Thread) -> None:
+        work = thread.work
+        if isinstance(work, MapRun) and work.map_run_arn in interp.map_runs:
+            running = [c for c in work.children if c.status in ("RUNNING", "WAITING")]
+            record = interp.map_runs[work.map_run_arn]
+            items = sum(work.item_counts[c.index] for c in running)
+            update = {
+                "item_counts": record.item_counts.finished("ABORTED", items),
+                "execution_counts": record.execution_counts.finished("ABORTED", len(running)),
+            }
+            self._update(interp, work, **update)
+            if record.status == "RUNNING":  # StopExecution; a failing run is marked FAILED next
+                interp.map_runs[work.map_run_arn] = interp.map_runs[work.map_run_arn].stopped(
+                    "ABORTED", interp.log.now
+                )
+        super().abort_children(interp, thread)
+
+    def _update(self, interp: Interpreter, work: MapRun, **changes: Any) -> None:
+        """Replace the Map Run's reported record (``Interpreter.map_runs``)."""
+        interp.map_runs[work.map_run_arn] = replace(interp.map_runs[work.map_run_arn], **changes)
+
+    def _stopped(self, interp: Interpreter, work: Any, status: str) -> None:
+        if isinstance(work, MapRun) and work.map_run_arn in interp.map_runs:
+            interp.map_runs[work.map_run_arn] = replace(
+                interp.map_runs[work.map_run_arn], status=status, stop_date=interp.log.now
+            )
+
     def _run_failed(self, interp: Interpreter, thread: Thread, error: str, cause: str) -> None:
         interp.emit(
             "MapRunFailed",
@@ -307,6 +373,7 @@ class DistributedMapKind(MapKind):
             "mapRunFailedEventDetails",
             dm.map_run_failed_event_details(error, cause),
         )
+        self._stopped(interp, thread.work, "FAILED")
         thread.work = None
         interp.state_failed(thread, error, cause)
 
@@ -333,9 +400,34 @@ class DistributedMapKind(MapKind):
             self._run_failed(interp, thread, exc.name, exc.cause)
             return
         succeeded = interp.emit("MapRunSucceeded", thread)
+        self._stopped(interp, work, "SUCCEEDED")
         thread.log.add("MapStateSucceeded", succeeded)  # type: ignore[union-attr]
         output, assigned = state_output(interp, thread, result, work.ctx)
         interp.exit(thread, output, state.next, assigned, previous=succeeded)
+
+
+def _closing(
+    events: list[dict[str, Any]], execution: dm.ChildExecution, child: Thread
+) -> list[dict[str, Any]]:
+    """The child's own history, ended as an execution's is (the interpreter's thread log
+    stops at its last state)."""
+    last = events[-1]
+    closing: dict[str, Any] = {
+        "id": last["id"] + 1,
+        "previousEventId": last["id"],
+        "timestamp": execution.stop_date,
+    }
+    if execution.status == "SUCCEEDED":
+        closing["type"] = "ExecutionSucceeded"
+        closing["executionSucceededEventDetails"] = {
+            "output": execution.output,
+            "outputDetails": NOT_TRUNCATED,
+        }
+    else:
+        closing["type"] = "ExecutionFailed"
+        details = {k: v for k, v in (("error", child.error), ("cause", child.cause)) if v}
+        closing["executionFailedEventDetails"] = details
+    return [*events, closing]
 
 
 DISTRIBUTED_MAP = DistributedMapKind()
