@@ -130,3 +130,23 @@ def test_shredding_matches_a_reference_flattening(event: dict[str, Any]) -> None
     _flatten(event, [], expected)
     (fields,) = _shred(event)
     assert fields == expected
+
+
+_MESSAGES = st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=4) | st.sampled_from(
+    ["plain text", "", '  {"ws": 1}', "[1, 2]", "null", '{"broken": ', '"str"']
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_MESSAGES, min_size=2, max_size=6))
+def test_a_batch_of_mixed_shapes_shreds_each_event_like_the_reference(events: list[Any]) -> None:
+    """Discovery merges a batch's shapes; every event must still get exactly its own fields."""
+    expected = []
+    for event in events:
+        fields: dict[str, str] = {}
+        if isinstance(event, dict):
+            _flatten(event, [], fields)
+        elif event.strip().startswith("{") and not event.endswith(": "):
+            _flatten(json.loads(event), [], fields)
+        expected.append(fields)
+    assert _shred(*events) == expected
