@@ -3,8 +3,10 @@
 A batch arrives as an Arrow table (the journal's, see ``journal.py``) that DuckDB scans in
 place, so no event is touched one by one in Python. Then:
 
-1. *Discovery* -- ``SELECT DISTINCT json_structure(message)`` over the batch gives the few distinct shapes of the batch. Each shape is walked in Python (cheap: a batch
-   has a handful of shapes) into leaf fields, named the way Logs Insights names discovered
+1. *Discovery* -- ``json_structure`` of each chunk of 4,096 object messages joined into one
+   JSON array gives their merged shape (``discover_batch``); a chunk whose merge meets a
+   conflict falls back to ``SELECT DISTINCT json_structure(message)``, one shape per message.
+   Each shape is walked in Python (cheap: a batch has a handful of shapes) into leaf fields, named the way Logs Insights names discovered
    fields: nested keys joined with dots (``details.output``), array elements by index
    (``tags.0``), and a top-level key starting with ``@`` gets one more ``@`` so that it never
    hides a system field (``@x`` -> ``@@x``). Array lengths are asked of DuckDB
