@@ -356,6 +356,29 @@ class TestStoreContract:
         assert store.tags.remove(SM_ARN, ["env", "absent"]) == 1
         assert store.tags.clear(SM_ARN) == 1
 
+    def test_map_run_put_inserts_then_updates_progress_only(self, store: Store) -> None:
+        arn = started(store).arn
+        first = MapRun(f"{arn}/map:2", arn, "Fan", "RUNNING", T0, T0, T0, max_concurrency=5)
+        store.map_runs.put(first)
+        assert store.map_runs.get(first.arn) == first
+        # UpdateMapRun changes the configuration; the engine's next put keeps it.
+        updated = store.map_runs.save(replace(first, max_concurrency=2))
+        progress = replace(
+            first,
+            status="SUCCEEDED",
+            stop_date=at(5),
+            updated=at(5),
+            item_counts={"succeeded": 4, "total": 4},
+            execution_counts={"succeeded": 4, "total": 4},
+        )
+        store.map_runs.put(progress)
+        got = store.map_runs.get(first.arn)
+        assert got.max_concurrency == 2 and got.status == "SUCCEEDED"
+        assert got.item_counts == {"succeeded": 4, "total": 4} and got.stop_date == at(5)
+        assert got.version == updated.version + 1
+        with pytest.raises(Conflict):
+            store.map_runs.save(updated)
+
     # -- leases -----------------------------------------------------------------------------
 
     def test_lease_claim_renew_and_takeover_after_expiry(self, store: Store) -> None:

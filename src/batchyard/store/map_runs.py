@@ -17,6 +17,8 @@ _MUTABLE = tuple(
     c for c in _COLUMNS if c not in ("arn", "execution_arn", "state_name", "created", "version")
 )
 
+_PROGRESS = ("status", "item_counts", "execution_counts", "stop_date", "updated")
+
 
 class MapRuns(Repository):
     """``store.map_runs``."""
@@ -28,13 +30,18 @@ class MapRuns(Repository):
         return run
 
     def put(self, run: MapRun) -> None:
-        """Insert or overwrite (the engine writes the interpreter's latest record of a run, in
-        the transaction of the step that changed it)."""
+        """Insert, or update the progress of, a run (the engine writes the interpreter's latest
+        record in the transaction of the step that changed it). Only progress is overwritten:
+        status, counts, stop date; the configuration that UpdateMapRun may have changed
+        stays, and ``version`` grows so an UpdateMapRun racing with it gets :class:`Conflict`."""
         row = as_row(run, _COLUMNS)
         stmt = self._db.insert(map_runs).values(row)
         stmt = stmt.on_conflict_do_update(
             index_elements=[map_runs.c.arn],
-            set_={n: stmt.excluded[n] for n in (*_MUTABLE, "version")},
+            set_={
+                **{n: stmt.excluded[n] for n in _PROGRESS},
+                "version": map_runs.c.version + 1,
+            },
         )
         with self._write() as conn:
             conn.execute(stmt)
