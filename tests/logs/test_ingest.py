@@ -66,6 +66,12 @@ def test_type_changes_across_events_never_leak_objects_into_scalars() -> None:
     assert rows == [{"a": "text"}, {"a.b": "1"}, {"a": "5"}, {}, {}, {}]
 
 
+def test_top_level_arrays_and_scalars_have_no_fields_even_where_a_pointer_fits() -> None:
+    # "/1" names key "1" of the object, and would name element 1 of the array.
+    rows = _shred("[1, 2]", {"1": "x"}, "7", '  {"1": "y"}')
+    assert rows == [{}, {"1": "x"}, {}, {"1": "y"}]
+
+
 def test_keys_are_case_sensitive_and_dots_in_keys_flatten_alike() -> None:
     (fields,) = _shred({"Key": "upper", "key": "lower", "x.y": "dotted"})
     assert fields == {"Key": "upper", "key": "lower", "x.y": "dotted"}

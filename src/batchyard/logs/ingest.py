@@ -105,8 +105,8 @@ _CONFLICT = "JSON"  # json_structure's type where merged values disagree
 
 def discover_batch(con: Connection, batch: str) -> tuple[list[Leaf], bool]:
     """``discover`` over a whole batch (with a ``seq`` column), at about half the cost; and
-    whether every message of the batch is valid JSON (then extraction may skip its
-    ``json_valid`` guard, which parses every message once more).
+    whether every message of the batch is a JSON object (then extraction may skip its guard,
+    which parses every message once more; a JSON array must not answer ``/1``).
 
     ``json_structure`` of one JSON array holding ``CHUNK_ROWS`` object messages gives their
     merged structure at half the cost of one structure per message. Merged and per-message
@@ -118,15 +118,15 @@ def discover_batch(con: Connection, batch: str) -> tuple[list[Leaf], bool]:
     so no two can merge into one document.
     """
     rows = con.execute(
-        "SELECT k, ok, objects, try(json_structure(joined)) FROM ("
-        " SELECT k, bool_and(ok) AS ok, count(*) FILTER (WHERE obj) AS objects,"
+        "SELECT k, all_objects, objects, try(json_structure(joined)) FROM ("
+        " SELECT k, bool_and(obj) AS all_objects, count(*) FILTER (WHERE obj) AS objects,"
         " '[' || string_agg(message, ',') FILTER (WHERE obj) || ']' AS joined"
         f" FROM (SELECT seq // {CHUNK_ROWS} AS k, message, ok,"
         " ok AND ltrim(message, ' \t\n\r') LIKE '{%' AS obj"
         f" FROM (SELECT seq, message, json_valid(message) AS ok FROM {batch}))"
         " GROUP BY k) ORDER BY k"
     ).fetchall()
-    all_json = all(ok for _, ok, _, _ in rows)
+    all_objects = all(ok for _, ok, _, _ in rows)
     merged: dict[int, Any] = {}
     per_message: list[int] = []
     for chunk, _, objects, text in rows:
@@ -151,7 +151,7 @@ def discover_batch(con: Connection, batch: str) -> tuple[list[Leaf], bool]:
             del merged[chunk]
             per_message.append(chunk)
     unique = list(dict.fromkeys(leaf for leaves in leaves_by_shape for leaf in leaves))
-    return unique, all_json
+    return unique, all_objects
 
 
 def _has_conflict(node: Any) -> bool:

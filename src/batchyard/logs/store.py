@@ -583,7 +583,7 @@ class LogStore:
         # that is not JSON must give NULLs, not an error: discovery wraps it in ``try``, and
         # extraction reads '{}' instead (cheaper than ``try`` on the widest statement) -- only
         # when discovery met such a message, as the guard parses every message once more.
-        leaves, all_json = ingest.discover_batch(con, "_batch")
+        leaves, all_objects = ingest.discover_batch(con, "_batch")
         new = [leaf.name for leaf in leaves if leaf.name not in self._columns]
         ordered = list(leaves)
         if new:
@@ -603,8 +603,9 @@ class LogStore:
         if leaves:
             source = (
                 "message"
-                if all_json
-                else "CASE WHEN json_valid(message) THEN message ELSE '{}' END"
+                if all_objects
+                else "CASE WHEN json_valid(message) AND ltrim(message, ' \t\n\r') LIKE '{%'"
+                " THEN message ELSE '{}' END"
             )
             inner = (
                 f"(SELECT *, json_extract_string({source}, {ingest.pointer_list(ordered)}) AS _l"
