@@ -93,7 +93,13 @@ def test_counts_while_running_and_a_tolerated_failure(
     assert run.status == "RUNNING" and run.stop_date is None
     assert run.execution_counts["running"] == 3 and run.execution_counts["total"] == 3
     assert run.tolerated_failure_count == 1
-    assert store.executions.list(map_run_arn=run.arn).items == []
+    # Children are executions from their start, with their history so far.
+    running = store.executions.list(map_run_arn=run.arn).items
+    assert len(running) == 3 and {c.status for c in running} == {"RUNNING"}
+    assert [e.type for e in store.history.all(running[0].arn)] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+    ]
     clock.advance(11)
     engine.run_until_idle()
     [run] = store.map_runs.for_execution(execution.arn)
@@ -130,3 +136,11 @@ def test_stopping_the_execution_aborts_the_map_run(
     [run] = store.map_runs.for_execution(execution.arn)
     assert run.status == "ABORTED" and run.stop_date is not None
     assert run.execution_counts["aborted"] == 1 and run.execution_counts["running"] == 0
+    [child] = store.executions.list(map_run_arn=run.arn).items
+    assert child.status == "ABORTED" and child.stop_date is not None
+    assert [e.type for e in store.history.all(child.arn)] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "WaitStateAborted",
+        "ExecutionAborted",
+    ]

@@ -11,8 +11,9 @@ Design (it is what lets a durable engine resume an execution after a crash):
   :meth:`time_out` and :meth:`abort` — each taking ``now``, and it answers with :class:`RunTask` /
   :class:`StartTimer` commands for the driver (``execution.execute`` in memory; the durable
   engine later) to carry out. Distributed Map Runs are reported, not acted on: ``map_runs``
-  holds each run's current :class:`MapRunRecord` and ``map_run_children`` the finished child
-  executions (:class:`MapRunChild`) — a driver persists what changed after each input.
+  holds each run's current :class:`MapRunRecord` and ``map_run_children`` reports child
+  executions as they start and end (:class:`MapRunChild`) — a driver persists what changed
+  after each input.
 * It is deterministic: the same inputs in the same order give the same threads (ids), the same
   commands and the same history (randomness — retry jitter, Map Run ids — comes from a generator
   seeded with the execution name). A durable engine persists each input it feeds in and, after
@@ -113,8 +114,10 @@ Command = RunTask | StartTimer
 
 @dataclass(frozen=True, slots=True)
 class MapRunChild:
-    """A finished child execution of a Distributed Map's Map Run, for a driver to persist:
-    its execution record and its own history (``ExecutionStarted`` … its terminal event)."""
+    """A child execution of a Distributed Map's Map Run, for a driver to persist: reported
+    when it starts (status ``RUNNING``; ``events`` is then the child's live history, which grows
+    as it runs) and again when it ends (its final record and whole history, ``ExecutionStarted``
+    … its terminal event)."""
 
     map_run_arn: str
     execution: ChildExecution
@@ -189,7 +192,8 @@ class Interpreter:
         self.cause: str | None = None
         self.rng = random.Random(info.name)
         # Distributed Map Runs, as DescribeMapRun shows them (replaced as they progress), and
-        # their finished children in order: what a durable driver persists after each input.
+        # reports of their children (at start and at end), in order: what a durable driver
+        # persists after each input.
         self.map_runs: dict[str, MapRunRecord] = {}
         self.map_run_states: dict[str, str] = {}  # Map Run ARN -> its Map state's name
         self.map_run_children: list[MapRunChild] = []

@@ -309,33 +309,50 @@ class Core(Dispatch, Answers):
 
     def _write_map_runs(self, tx: Transaction, run: Run, now: datetime) -> None:
         """What the step changed in Distributed Map Runs: the runs' rows (DescribeMapRun,
-        ListMapRuns) and the finished children, as executions with their own histories."""
+        ListMapRuns) and their children, as executions with their own histories (a row when a
+        child starts, completed with the rest of its history when it ends)."""
         for record in run.unpersisted_map_runs():
             state_name = run.interp.map_run_states.get(record.map_run_arn, "")
             tx.map_runs.put(map_run_row(record, state_name, now))
         for child in run.unpersisted_children():
             done = child.execution
-            tx.executions.create(
-                Execution(
-                    arn=done.execution_arn,
-                    state_machine_arn=done.state_machine_arn,
-                    name=done.name,
-                    type="STANDARD",
-                    status=done.status,
-                    input=done.input,
-                    revision_id=run.execution.revision_id,
-                    start_date=done.start_date,
-                    created=done.start_date,
-                    updated=done.stop_date or now,
-                    output=done.output,
-                    error=done.error,
-                    cause=done.cause,
-                    stop_date=done.stop_date,
-                    redrive_status="NOT_REDRIVABLE",
-                    map_run_arn=child.map_run_arn,
-                )
+            row = Execution(
+                arn=done.execution_arn,
+                state_machine_arn=done.state_machine_arn,
+                name=done.name,
+                type="STANDARD",
+                status=done.status,
+                input=done.input,
+                revision_id=run.execution.revision_id,
+                start_date=done.start_date,
+                created=done.start_date,
+                updated=done.stop_date or now,
+                output=done.output,
+                error=done.error,
+                cause=done.cause,
+                stop_date=done.stop_date,
+                redrive_status=None if done.status == "RUNNING" else "NOT_REDRIVABLE",
+                map_run_arn=child.map_run_arn,
             )
-            self._append(tx.connection, history_rows(done.execution_arn, child.events))
+            written = run.child_events.get(done.execution_arn)
+            if written is None:
+                tx.executions.create(row)
+            else:
+                tx.executions.save(row)  # only this step's writer ever changes a child's row
+            fresh = child.events[written or 0 :]
+            if fresh:
+                self._append(tx.connection, history_rows(done.execution_arn, fresh))
+            # Kept even if the transaction rolls back: the run is then dropped and replayed.
+            run.child_events[done.execution_arn] = len(child.events)
+            if done.status == "RUNNING":
+                run.child_logs[done.execution_arn] = child.events
+            else:
+                run.child_logs.pop(done.execution_arn, None)
+        for arn, events in run.child_logs.items():  # running children's new events
+            written = run.child_events[arn]
+            if len(events) > written:
+                self._append(tx.connection, history_rows(arn, events[written:]))
+                run.child_events[arn] = len(events)
 
     def write_step(self, tx: Transaction, run: Run, applied: list[Input]) -> None:
         """Persist inputs applied outside a worker step (redrive), in ``tx``."""

@@ -81,6 +81,8 @@ class Run:
         # Map Runs as last written, and how many finished Map Run children are written.
         self.map_runs_saved: dict[str, Any] = {}
         self.children_saved = 0
+        self.child_events: dict[str, int] = {}  # child execution ARN -> its events written
+        self.child_logs: dict[str, list[dict[str, Any]]] = {}  # running children's live histories
         self.tasks: dict[int, Pending] = {}
         self.timers: dict[int, tuple[int, datetime]] = {}
         self.new_tasks: list[Pending] = []
@@ -304,6 +306,13 @@ def replay(run: Run, items: Sequence[Input], persisted: Sequence[HistoryEvent]) 
     # Map Runs were written in the transactions of the inputs that changed them.
     run.map_runs_saved = dict(run.interp.map_runs)
     run.children_saved = len(run.interp.map_run_children)
+    for child in run.interp.map_run_children:
+        arn = child.execution.execution_arn
+        run.child_events[arn] = len(child.events)
+        if child.execution.status == "RUNNING":
+            run.child_logs[arn] = child.events
+        else:
+            run.child_logs.pop(arn, None)
     run.new_tasks = []
     run.new_timers = []
     return run

@@ -9,7 +9,7 @@ history of its own (``ExecutionStarted`` …), kept out of the parent's, as on A
 Progress is reported on the interpreter, for a durable driver to persist (the interpreter stays
 pure): ``interp.map_runs[arn]`` is the run's :class:`MapRunRecord` (status, item and execution
 counts, tolerances, concurrency), replaced at each change; ``interp.map_run_children`` gets a
-:class:`MapRunChild` (record + own history) as each child ends.
+:class:`MapRunChild` (record + own history so far) when each child starts and when it ends.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class MapRun(FanOut):
     tolerated_count: int | None = None
     tolerated_percentage: float | None = None
     names: Any = None
+    child_names: dict[int, str] = field(default_factory=dict)  # drawn when each child starts
 
 
 def _uuid(interp: Interpreter) -> str:
@@ -276,6 +277,18 @@ class DistributedMapKind(MapKind):
             item_counts=record.item_counts.started(work.item_counts[index]),
             execution_counts=record.execution_counts.started(),
         )
+        # The child's name (and ARN) exists from its start, as on AWS.
+        name = work.child_names[index] = _uuid(interp)
+        started = dm.ChildExecution(
+            execution_arn=dm.child_execution_arn(work.map_run_arn, name),
+            state_machine_arn=work.child_state_machine_arn,
+            name=name,
+            status="RUNNING",
+            input=to_json(child_input),
+            start_date=interp.log.now,
+        )
+        # ``log.events`` itself: the list grows as the child runs, for a driver to follow.
+        interp.map_run_children.append(MapRunChild(work.map_run_arn, started, log.events))
         # Children of a Map Run see no variables of the parent workflow.
         child = interp.new_thread(program, thread, index, {}, None, 0, log)
         child.input = child_input
@@ -283,7 +296,7 @@ class DistributedMapKind(MapKind):
 
     def _record(self, interp: Interpreter, thread: Thread, child: Thread, status: str) -> None:
         work: MapRun = thread.work
-        name = _uuid(interp)
+        name = work.child_names[child.index]
         log = child.log
         assert log is not None
         execution = dm.ChildExecution(
@@ -354,7 +367,29 @@ class DistributedMapKind(MapKind):
                 interp.map_runs[work.map_run_arn] = interp.map_runs[work.map_run_arn].stopped(
                     "ABORTED", interp.log.now
                 )
+            super().abort_children(interp, thread)
+            for child in running:
+                self._report_aborted(interp, work, child)
+            return
         super().abort_children(interp, thread)
+
+    def _report_aborted(self, interp: Interpreter, work: MapRun, child: Thread) -> None:
+        name = work.child_names.get(child.index)
+        log = child.log
+        if name is None or log is None:
+            return
+        aborted = dm.ChildExecution(
+            execution_arn=dm.child_execution_arn(work.map_run_arn, name),
+            state_machine_arn=work.child_state_machine_arn,
+            name=name,
+            status="ABORTED",
+            input=to_json(work.inputs[child.index]),
+            start_date=log.events[0]["timestamp"],
+            stop_date=interp.log.now,
+        )
+        interp.map_run_children.append(
+            MapRunChild(work.map_run_arn, aborted, _closing(log.events, aborted, child))
+        )
 
     def _update(self, interp: Interpreter, work: MapRun, **changes: Any) -> None:
         """Replace the Map Run's reported record (``Interpreter.map_runs``)."""
@@ -423,6 +458,8 @@ def _closing(
             "output": execution.output,
             "outputDetails": NOT_TRUNCATED,
         }
+    elif execution.status == "ABORTED":
+        closing["type"] = "ExecutionAborted"
     else:
         closing["type"] = "ExecutionFailed"
         details = {k: v for k, v in (("error", child.error), ("cause", child.cause)) if v}
