@@ -9,6 +9,7 @@ from typing import Any
 from batchyard.engine import Engine, history_event
 from batchyard.store import Store
 from tests.engine.conftest import FakeClock, deploy
+from tests.engine.test_replicas import pg_store  # noqa: F401 - the PostgreSQL fixture
 
 
 def _machine(child: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -144,3 +145,23 @@ def test_stopping_the_execution_aborts_the_map_run(
         "WaitStateAborted",
         "ExecutionAborted",
     ]
+
+
+def test_map_runs_on_postgresql(pg_store: Store) -> None:  # noqa: F811
+    clock = FakeClock()
+    engine = Engine(pg_store, clock=clock, owner="pg")
+    arn = deploy(pg_store, "dmap-pg", _machine(WAIT_THEN_FAIL_ODD, ToleratedFailureCount=1))
+    execution = engine.start_execution(arn, name="pg", input='[{"odd":true},{"odd":false}]')
+    engine.run_until_idle()
+    [run] = pg_store.map_runs.for_execution(execution.arn)
+    assert run.execution_counts["running"] == 2
+    clock.advance(11)
+    engine.run_until_idle()
+    assert pg_store.executions.get(execution.arn).status == "SUCCEEDED"
+    [run] = pg_store.map_runs.for_execution(execution.arn)
+    assert run.execution_counts["succeeded"] == 1 and run.execution_counts["failed"] == 1
+    children = pg_store.executions.list(map_run_arn=run.arn).items
+    assert sorted(c.status for c in children) == ["FAILED", "SUCCEEDED"]
+    for child in children:
+        types = [e.type for e in pg_store.history.all(child.arn)]
+        assert types[:3] == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited"]
