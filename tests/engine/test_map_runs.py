@@ -165,3 +165,21 @@ def test_map_runs_on_postgresql(pg_store: Store) -> None:  # noqa: F811
     for child in children:
         types = [e.type for e in pg_store.history.all(child.arn)]
         assert types[:3] == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited"]
+
+
+def test_redriving_a_failed_map_run_ends(store: Store, engine: Engine, clock: FakeClock) -> None:
+    # No tolerance: the odd child fails the run, its sibling is aborted, the execution fails.
+    arn = deploy(store, "dmap-redrive", _machine(WAIT_THEN_FAIL_ODD))
+    execution = engine.start_execution(arn, name="rd", input='[{"odd":true},{"odd":false}]')
+    engine.run_until_idle()
+    clock.advance(11)
+    engine.run_until_idle()
+    assert store.executions.get(execution.arn).status == "FAILED"
+    engine.redrive_execution(execution.arn)
+    clock.advance(11)
+    engine.run_until_idle()
+    clock.advance(11)
+    engine.run_until_idle()
+    # Redriving re-runs the same deterministic failure; what matters is that it ends.
+    assert store.executions.get(execution.arn).status == "FAILED"
+    assert store.executions.get(execution.arn).redrive_count == 1

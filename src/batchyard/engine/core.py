@@ -335,13 +335,13 @@ class Core(Dispatch, Answers):
                 map_run_arn=child.map_run_arn,
             )
             written = run.child_events.get(done.execution_arn)
-            if written is None:
+            current = tx.executions.find(done.execution_arn) if written is not None else None
+            if current is None:
                 tx.executions.create(row)
             else:
-                tx.executions.save(row)  # only this step's writer ever changes a child's row
-            fresh = child.events[written or 0 :]
-            if fresh:
-                self._append(tx.connection, history_rows(done.execution_arn, fresh))
+                # Only the parent's steps write a child's row; a redrive may meet it again.
+                tx.executions.save(replace(row, version=current.version))
+            self._append_child(tx, done.execution_arn, child.events[written or 0 :])
             # Kept even if the transaction rolls back: the run is then dropped and replayed.
             run.child_events[done.execution_arn] = len(child.events)
             if done.status == "RUNNING":
@@ -351,8 +351,20 @@ class Core(Dispatch, Answers):
         for arn, events in run.child_logs.items():  # running children's new events
             written = run.child_events[arn]
             if len(events) > written:
-                self._append(tx.connection, history_rows(arn, events[written:]))
+                self._append_child(tx, arn, events[written:])
                 run.child_events[arn] = len(events)
+
+    def _append_child(self, tx: Transaction, arn: str, events: list[dict[str, Any]]) -> None:
+        """A Map Run child's new events. After a redrive the rewound interpreter regenerates
+        events its child already has in the store (up to its abort): those are skipped."""
+        if not events:
+            return
+        last = tx.connection.execute(
+            sa.select(sa.func.max(history_events.c.id)).where(history_events.c.execution_arn == arn)
+        ).scalar()
+        fresh = [event for event in events if last is None or event["id"] > last]
+        if fresh:
+            self._append(tx.connection, history_rows(arn, fresh))
 
     def write_step(self, tx: Transaction, run: Run, applied: list[Input]) -> None:
         """Persist inputs applied outside a worker step (redrive), in ``tx``."""
