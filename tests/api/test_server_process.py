@@ -145,3 +145,38 @@ def test_non_loopback_without_credentials_refuses_to_start(tmp_path: Path) -> No
     assert proc.returncode == 2
     assert "configure credentials" in output
     assert not (tmp_path / "logs.duckdb").exists()
+
+
+def test_sigterm_answers_open_activity_long_polls_at_once(tmp_path: Path) -> None:
+    """A worker's GetActivityTask long poll (up to 60 s) must not hold the shutdown."""
+    import threading
+
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    proc, url = _launch(tmp_path)
+    try:
+        _wait_healthy(proc, url)
+        sfn = boto3.client(
+            "stepfunctions", endpoint_url=url, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=Config(read_timeout=90, retries={"max_attempts": 1}),
+        )  # fmt: skip
+        arn = sfn.create_activity(name="idle")["activityArn"]
+        answers: list[dict[str, Any]] = []
+        poller = threading.Thread(
+            target=lambda: answers.append(sfn.get_activity_task(activityArn=arn)), daemon=True
+        )
+        poller.start()
+        time.sleep(1.0)  # the poll is open and waiting
+        stopped_at = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+        poller.join(timeout=10)
+        assert proc.returncode == 0, output
+        assert time.monotonic() - stopped_at < 15, "SIGTERM waited for the long poll"
+        assert len(answers) == 1
+        assert "taskToken" not in answers[0]  # no task: the empty answer AWS gives
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import ipaddress
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -117,6 +118,9 @@ class App:
         self.router = protocol.Router()
         self.workers: list[Worker] = []
         self._closers: list[Callable[[], None]] = []
+        # Set as soon as the server is asked to stop, before open requests are drained, so
+        # that long polls (GetActivityTask) answer at once instead of holding the shutdown.
+        self.stopping = threading.Event()
         self.metrics = _Metrics()
 
     def add_service(self, service: Service) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from types import FrameType
 
 import uvicorn
 
@@ -73,6 +74,22 @@ def build_app(config: ServerConfig) -> App:
     return app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the app the moment a stop signal arrives.
+
+    uvicorn drains open requests before the app's lifespan ends; long polls must learn of the
+    stop first, or SIGTERM would wait for them (up to a minute for GetActivityTask).
+    """
+
+    def __init__(self, config: uvicorn.Config, app: App) -> None:
+        super().__init__(config)
+        self._app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._app.stopping.set()
+        super().handle_exit(sig, frame)
+
+
 def serve(config: ServerConfig, *, log_level: str = "info") -> None:
     """Run the server in the foreground until SIGTERM or SIGINT."""
     app = build_app(config)
@@ -84,7 +101,7 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
     # process then exit normally (status 0) instead of dying of the signal.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
-    uvicorn.Server(
+    _Server(
         uvicorn.Config(
             app.asgi(),
             host=config.host,
@@ -92,6 +109,7 @@ def serve(config: ServerConfig, *, log_level: str = "info") -> None:
             log_level=log_level,
             access_log=False,
             lifespan="on",
-        )
+        ),
+        app,
     ).run()
     log.info("batchyard server stopped")

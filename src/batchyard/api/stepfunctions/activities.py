@@ -107,7 +107,7 @@ async def get_activity_task(backend: Backend, params: Params) -> Result:
         if task and task.get("taskToken"):
             return {"taskToken": task["taskToken"], "input": task.get("input")}
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or backend.stopping.is_set():
             return {}
         await asyncio.sleep(min(interval, left))
         interval = min(interval * 1.5, MAX_POLL_INTERVAL_S)

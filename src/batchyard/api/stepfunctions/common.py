@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Backend:
     clock: Callable[[], datetime] = field(default=utc_now)
     # GetActivityTask's long poll (AWS holds it up to 60 s; tests shorten it).
     activity_wait_seconds: float = 60.0
+    # Set when the server is stopping: long polls answer at once (no task) instead of waiting.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def prefix(self) -> str:

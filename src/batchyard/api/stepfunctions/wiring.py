@@ -20,7 +20,12 @@ def install(app: App, config: ServerConfig, logs: LogStore | None = None) -> Bac
     app.on_shutdown(store.close)
     engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
     backend = Backend(
-        store, region=config.region, account=config.account_id, engine=engine, logs=logs
+        store,
+        region=config.region,
+        account=config.account_id,
+        engine=engine,
+        logs=logs,
+        stopping=app.stopping,
     )
     app.add_worker(engine)
     app.add_service(StepFunctionsApi(backend).service())
