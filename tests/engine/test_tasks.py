@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from batchyard.engine import Engine, InvalidToken, TaskDoesNotExist, TaskTimedOut, history_event
+from batchyard.engine import Engine, InvalidToken, TaskTimedOut, history_event
 from batchyard.store import Activity, Store
 from tests.engine.conftest import ACCOUNT, REGION, FakeClock, deploy, machine_arn, types
 
@@ -52,7 +52,7 @@ def test_activity_round_trip(store: Store, engine: Engine) -> None:
     }
     assert history[3]["activityStartedEventDetails"] == {"workerName": "worker-1"}
     # The token is spent: answering again is refused as AWS refuses it.
-    with pytest.raises(TaskDoesNotExist):
+    with pytest.raises(TaskTimedOut, match="Provided task does not exist anymore"):
         engine.send_task_success(task["taskToken"], "{}")
     with pytest.raises(InvalidToken):
         engine.send_task_success("no-such-token", "{}")

@@ -26,7 +26,7 @@ T = TypeVar("T")
 DOWN = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectionError)
 # Answers that only mean "this token was already answered" -- by our own earlier attempt
 # whose response the kill swallowed.
-ALREADY_ANSWERED = ("TaskDoesNotExist",)
+ALREADY_ANSWERED = ("TaskTimedOut",)
 
 
 def retrying(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from batchyard.engine import journal
-from batchyard.engine.errors import EngineError, InvalidToken, TaskDoesNotExist, TaskTimedOut
+from batchyard.engine.errors import EngineError, InvalidToken, TaskTimedOut
 from batchyard.engine.journal import Input
 from batchyard.store import NotFound, Store, TaskToken, Transaction
 
@@ -91,6 +91,6 @@ class Answers:
 
 
 def _closed(status: str) -> EngineError:
-    if status == "TIMED_OUT":
-        return TaskTimedOut("Task Timed Out")
-    return TaskDoesNotExist("Task Does Not Exist")
+    # AWS answers any late answer (the task succeeded, failed, timed out or its execution
+    # ended) with TaskTimedOut and this text; a token it never issued is InvalidToken.
+    return TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")

@@ -86,11 +86,13 @@ def test_wait_for_task_token_callback(sfn: Any) -> None:
     sfn.send_task_failure(taskToken=bad_token, error="Rejected", cause="no")
     failed = finished(sfn, bad)
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Rejected", "no")
-    # A second answer for a closed task is refused (AWS: TaskTimedOut, "Task Timed Out:
-    # 'Provided task does not exist anymore'"; the engine currently says TaskDoesNotExist).
+    # A second answer for a closed task is refused as AWS refuses it.
     with pytest.raises(sfn.exceptions.ClientError) as closed:
         sfn.send_task_success(taskToken=bad_token, output="{}")
-    assert error_of(closed)[0] in ("TaskTimedOut", "TaskDoesNotExist")
+    assert error_of(closed) == (
+        "TaskTimedOut",
+        "Task Timed Out: 'Provided task does not exist anymore'",
+    )
     with pytest.raises(sfn.exceptions.InvalidToken):
         sfn.send_task_success(taskToken="not-a-token", output="{}")
 
@@ -235,7 +237,7 @@ def _answer(sfn: Any, task_token: str) -> bool:
     try:
         sfn.send_task_success(taskToken=task_token, output='{"ok": true}')
     except sfn.exceptions.ClientError as error:
-        if error.response["Error"]["Code"] in ("TaskDoesNotExist", "TaskTimedOut", "InvalidToken"):
+        if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken"):
             return False
         raise
     return True
