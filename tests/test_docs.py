@@ -61,10 +61,29 @@ def test_cli_reference_is_generated_from_help() -> None:
     assert actual == expected, "run: python -m batchyard.cli.reference > docs/cli.md"
 
 
-def test_api_coverage_is_generated_from_the_models() -> None:
-    from batchyard.api import coverage
+def test_api_coverage_lists_exactly_the_served_operations(tmp_path: Path) -> None:
+    """The served operations in docs/api-coverage.md are exactly the server's handlers.
 
-    actual = (DOCS / "api-coverage.md").read_text(encoding="utf-8")
-    assert actual == coverage.render(), (
-        "run: python -m batchyard.api.coverage > docs/api-coverage.md"
-    )
+    Only the served rows are compared: the model's full operation list grows with each botocore
+    release, and the table is regenerated with ``python -m batchyard.api.coverage``.
+    """
+    from batchyard.api.app import ServerConfig
+    from batchyard.api.server import build_app
+
+    text = (DOCS / "api-coverage.md").read_text(encoding="utf-8")
+    documented: dict[str, set[str]] = {}
+    service = ""
+    for line in text.splitlines():
+        heading = re.match(r"^## .*\(`([\w-]+)`\)", line)
+        if heading:
+            service = heading.group(1)
+            documented[service] = set()
+        row = re.match(r"^\| `(\w+)` \| yes \|$", line)
+        if row:
+            documented[service].add(row.group(1))
+    app = build_app(ServerConfig(data_dir=tmp_path))
+    try:
+        served = {name: set(svc.handlers) for name, svc in app.services.items()}
+    finally:
+        app.stop()
+    assert documented == served, "run: python -m batchyard.api.coverage > docs/api-coverage.md"
