@@ -67,8 +67,7 @@ def test_api_coverage_lists_exactly_the_served_operations(tmp_path: Path) -> Non
     Only the served rows are compared: the model's full operation list grows with each botocore
     release, and the table is regenerated with ``python -m batchyard.api.coverage``.
     """
-    from batchyard.api.app import ServerConfig
-    from batchyard.api.server import build_app
+    from batchyard.api.coverage import served_app
 
     text = (DOCS / "api-coverage.md").read_text(encoding="utf-8")
     documented: dict[str, set[str]] = {}
@@ -81,7 +80,7 @@ def test_api_coverage_lists_exactly_the_served_operations(tmp_path: Path) -> Non
         row = re.match(r"^\| `(\w+)` \| yes \|$", line)
         if row:
             documented[service].add(row.group(1))
-    app = build_app(ServerConfig(data_dir=tmp_path))
+    app = served_app(tmp_path)
     try:
         served = {name: set(svc.handlers) for name, svc in app.services.items()}
     finally:

@@ -21,14 +21,15 @@ that is not served answers a clear error naming it.
 """
 
 
-def _served_app(data_dir: Path) -> App:
+def served_app(data_dir: Path) -> App:
+    """The server as `batchyard server` builds it, with its data in ``data_dir``."""
     return build_app(ServerConfig(data_dir=data_dir))
 
 
 def render() -> str:
     """One table per service: operation, served or not."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = _served_app(Path(tmp))
+        app = served_app(Path(tmp))
         try:
             sections = [_HEADER]
             for name in sorted(app.services):
