@@ -76,6 +76,13 @@ class Store(_Repositories):
         self.url = url
 
     @property
+    def db(self) -> Database:
+        """The database, for packages that keep their own repositories (ECS, functions,
+        scheduler): ``MyRepo(store.db)`` per call, ``MyRepo(store.db, tx.connection)`` inside
+        ``store.transaction()``."""
+        return self._db
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._db.dialect
