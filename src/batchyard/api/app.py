@@ -32,6 +32,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 
 from batchyard.api import protocol, shapes, sigv4
@@ -117,6 +118,8 @@ class App:
         self.services: dict[str, Service] = {}
         self.router = protocol.Router()
         self.workers: list[Worker] = []
+        # Non-AWS routes (the web console), matched before the AWS catch-all.
+        self.routes: list[BaseRoute] = []
         self._closers: list[Callable[[], None]] = []
         # Set as soon as the server is asked to stop, before open requests are drained, so
         # that long polls (GetActivityTask) answer at once instead of holding the shutdown.
@@ -126,6 +129,10 @@ class App:
     def add_service(self, service: Service) -> None:
         self.services[service.name] = service
         self.router.add(service)
+
+    def add_routes(self, routes: list[BaseRoute]) -> None:
+        """Serve ``routes`` ahead of the AWS dispatcher (explicit paths and methods only)."""
+        self.routes.extend(routes)
 
     def add_worker(self, worker: Worker) -> None:
         self.workers.append(worker)
@@ -168,6 +175,7 @@ class App:
             routes=[
                 StarletteRoute("/healthz", self._healthz, methods=["GET"]),
                 StarletteRoute("/metrics", self._metrics, methods=["GET"]),
+                *self.routes,
                 StarletteRoute(
                     "/{path:path}",
                     self._handle,
