@@ -51,6 +51,7 @@ class Engine:
         functions: Mapping[str, Callable[..., Any]] | None = None,
         workers: int = 2,
         lease_seconds: float = 30.0,
+        reclaim_own_leases: bool = False,
     ) -> None:
         self.store = store
         self.region = region
@@ -68,6 +69,9 @@ class Engine:
         if self.logger is not None:
             self.core.on_events = self.logger.write
         self._workers = workers
+        # True when ``owner`` is this process's own stable id (``store.owner.OwnerId``): leases
+        # still under it at start belong to a dead predecessor and are taken back at once.
+        self._reclaim = reclaim_own_leases
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
@@ -84,6 +88,8 @@ class Engine:
             return
         self._stopping.clear()
         self.core.closing.clear()
+        if self._reclaim:
+            self.store.work.reclaim_owner(self.core.owner)
         for index in range(self._workers):
             thread = threading.Thread(target=self._loop, name=f"engine-{index}", daemon=True)
             thread.start()

@@ -198,6 +198,22 @@ class Work(Repository):
         if result.rowcount != 1:
             raise LeaseLost(claim.kind, claim.key, claim.owner)
 
+    def reclaim_owner(self, owner: str, now: datetime | None = None) -> int:
+        """Make every item still leased to ``owner`` available now; the number of items.
+
+        For a process that has just started under a stable owner id (one per data directory,
+        held with a file lock): leases under that id belong to its predecessor, which is dead,
+        so its work need not wait for the leases to expire.
+        """
+        moment = self._now(now)
+        with self._write() as conn:
+            result = conn.execute(
+                work.update()
+                .where(_W.lease_owner == owner)
+                .values(lease_owner=None, lease_expires=None, available_at=moment, updated=moment)
+            )
+        return result.rowcount
+
     def complete(self, claim: Claim, now: datetime | None = None) -> bool:
         """Remove a finished item. If a wake-up arrived while it was held, the item is kept and
         released for another round instead, and ``False`` is returned."""

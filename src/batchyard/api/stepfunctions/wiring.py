@@ -8,6 +8,7 @@ from batchyard.api.stepfunctions.common import Backend
 from batchyard.engine import Engine
 from batchyard.logs import LogStore
 from batchyard.store import open_store
+from batchyard.store.owner import OwnerId
 
 
 def state_url(config: ServerConfig) -> str:
@@ -18,7 +19,16 @@ def install(app: App, config: ServerConfig, logs: LogStore | None = None) -> Bac
     """Open the state store, run the engine as a server worker, serve ``stepfunctions``."""
     store = open_store(state_url(config))
     app.on_shutdown(store.close)
-    engine = Engine(store, logs=logs, region=config.region, account=config.account_id)
+    owner = OwnerId.acquire(config.data_dir)
+    app.on_shutdown(owner.release)
+    engine = Engine(
+        store,
+        logs=logs,
+        region=config.region,
+        account=config.account_id,
+        owner=owner.value,
+        reclaim_own_leases=owner.stable,
+    )
     backend = Backend(
         store,
         region=config.region,
