@@ -516,7 +516,7 @@ class Interpreter:
         state = thread.state
         assert state is not None
         if state.retriers:
-            index = find_retrier(state.retriers, error)
+            index = find_retrier(state.retriers, error, cause)
             if index is not None:
                 counts = thread.retry_counts
                 if counts is None:
@@ -531,7 +531,7 @@ class Interpreter:
         # Map and Parallel record their failure once it is final (not before a retry).
         if state.kind.failed_type:
             thread.cursor = thread.log.add(state.kind.failed_type, thread.cursor)  # type: ignore[union-attr]
-        catcher = find_catcher(state.catchers, error) if state.catchers else None
+        catcher = find_catcher(state.catchers, error, cause) if state.catchers else None
         if catcher is None:
             self.fail(thread, error, cause)
             return
