@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from batchyard.cli import executions, logs
 from batchyard.cli.run_local import run_local
 from batchyard.cli.server import server
+from batchyard.cli.validate import validate
 
 app = typer.Typer(
     name="batchyard",
@@ -15,6 +17,9 @@ app = typer.Typer(
 )
 app.command("run-local")(run_local)
 app.command("server")(server)
+app.command("validate")(validate)
+app.add_typer(executions.app)
+app.add_typer(logs.app)
 
 
 @app.callback()
