@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from batchyard.cli import executions, logs
+from batchyard.cli.demo import demo
 from batchyard.cli.run_local import run_local
 from batchyard.cli.server import server
 from batchyard.cli.validate import validate
@@ -15,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command("demo")(demo)
 app.command("run-local")(run_local)
 app.command("server")(server)
 app.command("validate")(validate)
