@@ -39,7 +39,7 @@ import batchyard.engine.integrations  # noqa: F401 - registers the engine's task
 from batchyard import asl
 from batchyard.asl.distributed_map_run import MapRunRecord
 from batchyard.asl.events import to_json
-from batchyard.engine import journal, names
+from batchyard.engine import ecs_tasks, journal, names
 from batchyard.engine.answers import Answers
 from batchyard.engine.dispatch import Dispatch
 from batchyard.engine.errors import (
@@ -556,6 +556,7 @@ class Core(Dispatch, Answers):
                         and getattr(p.command.integration, "sync", "")
                         and isinstance(p.command.request.parameters, dict)
                     ]
+                    managed = ecs_tasks.managed_tasks(run)
                     run.apply(item)
                     with self.store.transaction() as tx:
                         self._write(tx, run, [*starting, item], [], [])
@@ -579,6 +580,7 @@ class Core(Dispatch, Answers):
         for child in children:
             with contextlib.suppress(EngineError):
                 self.abort(child, None, cause)
+        ecs_tasks.stop_tasks(self, managed, arn)  # and so does a .sync ECS task
         return stopped
 
     # --- the worker loop -------------------------------------------------------------------------

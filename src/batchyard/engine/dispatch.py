@@ -22,6 +22,8 @@ from typing import Any
 
 from batchyard.asl.events import to_json
 from batchyard.asl.integrations import InvokeEnv
+from batchyard.engine import ecs_tasks
+from batchyard.engine.ecs_tasks import EcsTasks
 from batchyard.engine.errors import EngineError
 from batchyard.engine.journal import Input, to_ms
 from batchyard.engine.run import Pending, Run
@@ -41,6 +43,8 @@ class Dispatch:
     account: str
     clock: Callable[[], datetime]
     activity_ready: threading.Condition
+    ecs: EcsTasks | None = None  # the ECS service, for ecs:runTask (``ecs_tasks.attach``)
+    complete_token: Callable[[str, Input, str], None]  # Answers.complete_token
 
     def now(self) -> datetime:
         raise NotImplementedError
@@ -135,6 +139,8 @@ class Dispatch:
             return []
         if mode == "callback":
             return self._act_callback(run, pending, base, started)
+        if mode == "ecs":
+            return ecs_tasks.act(self, run, pending, base, started)
         if mode == "child":
             try:
                 child = self._start_child(run, pending)
@@ -185,6 +191,8 @@ class Dispatch:
                 return []
             response = {"ExecutionArn": child.arn, "StartDate": to_ms(child.start_date)}
             return [{**started, "sub": response}]
+        if request == "ecs":
+            return ecs_tasks.act_callback(self, pending, base, started)
         return [started]  # nothing to send: the token reaches its worker some other way
 
     def _env(self) -> InvokeEnv:

@@ -7,6 +7,8 @@ Each is a small marker object: the interpreter asks it for its history names
 * ``callback`` — ``.waitForTaskToken``: perform the request part (invoke a function, start an
   execution, or nothing), then wait for SendTaskSuccess/Failure with ``$$.Task.Token``.
 * ``child`` — ``states:startExecution`` (request-response), ``.sync`` and ``.sync:2``.
+* ``ecs`` — ``ecs:runTask`` (request-response) and ``.sync`` (``ecs_tasks.py``); its
+  ``.waitForTaskToken`` is a ``callback`` whose request part is RunTask.
 
 ``invoke`` exists for the in-memory driver (``asl.execute``), which cannot wait for a worker.
 """
@@ -19,7 +21,8 @@ from batchyard.asl.integrations import Family, InvokeEnv, describe_service_resou
 from batchyard.asl.interpreter import TaskOutcome, TaskRequest
 from batchyard.engine.translate import ACTIVITY
 
-Mode = Literal["activity", "callback", "child"]
+Mode = Literal["activity", "callback", "child", "ecs"]
+Request = Literal["", "lambda", "child", "ecs"]
 
 
 class _EngineOnly:
@@ -28,7 +31,7 @@ class _EngineOnly:
     needs_token = False
     starts_child = False
     sync: Literal["", ".sync", ".sync:2"] = ""
-    request: Literal["", "lambda", "child"] = ""
+    request: Request = ""
 
     def describe(self, resource: str) -> tuple[str, str]:
         return describe_service_resource(resource)
@@ -52,7 +55,7 @@ class Callback(_EngineOnly):
     mode: Mode = "callback"
     needs_token = True
 
-    def __init__(self, request: Literal["", "lambda", "child"]) -> None:
+    def __init__(self, request: Request) -> None:
         self.request = request
         self.starts_child = request == "child"
 
@@ -65,6 +68,17 @@ class NestedExecution(_EngineOnly):
         self.sync = sync
 
 
+class EcsRunTask(_EngineOnly):
+    """``ecs:runTask``: request-response, or ``.sync`` (an internal token, answered when the
+    ECS service reports the task STOPPED)."""
+
+    mode: Mode = "ecs"
+
+    def __init__(self, sync: Literal["", ".sync"]) -> None:
+        self.sync = sync
+        self.needs_token = bool(sync)
+
+
 _STATES = r"arn:aws[\w-]*:states:[^:]*:[^:]*:"
 
 register(r".+\.waitForTaskToken", Callback(""))
@@ -73,4 +87,7 @@ register(_STATES + r"states:startExecution\.waitForTaskToken", Callback("child")
 register(_STATES + r"states:startExecution", NestedExecution(""))
 register(_STATES + r"states:startExecution\.sync", NestedExecution(".sync"))
 register(_STATES + r"states:startExecution\.sync:2", NestedExecution(".sync:2"))
+register(_STATES + r"ecs:runTask", EcsRunTask(""))
+register(_STATES + r"ecs:runTask\.sync", EcsRunTask(".sync"))
+register(_STATES + r"ecs:runTask\.waitForTaskToken", Callback("ecs"))
 register(r"arn:aws[\w-]*:states:[^:]+:[^:]+:activity:[^:]+", ActivityTask())

@@ -6,6 +6,7 @@ from batchyard.api.app import App, ServerConfig
 from batchyard.api.stepfunctions import StepFunctionsApi
 from batchyard.api.stepfunctions.common import Backend
 from batchyard.engine import Engine
+from batchyard.engine.ecs_tasks import EcsTasks, attach
 from batchyard.logs import LogStore
 from batchyard.store import open_store
 from batchyard.store.owner import OwnerId
@@ -40,3 +41,9 @@ def install(app: App, config: ServerConfig, logs: LogStore | None = None) -> Bac
     app.add_worker(engine)
     app.add_service(StepFunctionsApi(backend).service())
     return backend
+
+
+def connect_ecs(backend: Backend, ecs: EcsTasks) -> None:
+    """Let state machines run ECS tasks (``ecs:runTask``, ``.sync``, ``.waitForTaskToken``)
+    on ``ecs``, which tells the engine when a ``.sync`` task stops."""
+    attach(backend.require_engine().core, ecs)
