@@ -182,6 +182,8 @@ def test_sync_success_records_the_task_as_aws_does(
     # List members are always present, as the AWS SDK writes them.
     assert output["Containers"][0]["GpuIds"] == [] and output["Attachments"] == []
     assert list(output) == sorted(output)
+    scheduled = json.loads(history[2]["taskScheduledEventDetails"]["parameters"])
+    assert list(scheduled)[-1] == "StartedBy" and scheduled["StartedBy"] == "AWS Step Functions"
 
 
 def test_sync_failure_is_task_failed_with_the_task_as_cause(

@@ -12,7 +12,8 @@ How each pattern runs on the durable engine (see ``dispatch.py`` for the common 
   answers the token: the stopped task in PascalCase when every container exited 0, otherwise
   ``States.TaskFailed`` with that task as JSON in ``Cause``. TaskStarted and TaskSubmitted (the
   RunTask response) are recorded when RunTask returns. ``StartedBy`` defaults to
-  ``AWS Step Functions``. StopExecution stops the running task (:func:`managed_tasks`).
+  ``AWS Step Functions`` (``EcsRunTask.prepare``, so TaskScheduled shows it as on AWS).
+  StopExecution stops the running task (:func:`managed_tasks`).
 * ``.waitForTaskToken``: RunTask, then wait for SendTaskSuccess/Failure with the token the
   definition passed to the container (usually an ``Environment`` override of ``$$.Task.Token``).
 
@@ -264,8 +265,6 @@ def _submit(
     except ParameterError as exc:
         return "States.Runtime", str(exc)
     request.setdefault("clientToken", client_token(seed))
-    if pending.command.integration.sync:
-        request.setdefault("startedBy", STARTED_BY)
     try:
         response = ecs.run_task(request, waiter=waiter)
     except Exception as exc:  # the service's EcsError (code, message) or anything it raised

@@ -15,10 +15,11 @@ Each is a small marker object: the interpreter asks it for its history names
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from batchyard.asl.integrations import Family, InvokeEnv, describe_service_resource, register
 from batchyard.asl.interpreter import TaskOutcome, TaskRequest
+from batchyard.engine.ecs_tasks import STARTED_BY
 from batchyard.engine.translate import ACTIVITY
 
 Mode = Literal["activity", "callback", "child", "ecs"]
@@ -77,6 +78,13 @@ class EcsRunTask(_EngineOnly):
     def __init__(self, sync: Literal["", ".sync"]) -> None:
         self.sync = sync
         self.needs_token = bool(sync)
+
+    def prepare(self, parameters: Any) -> Any:
+        """``.sync`` tasks are started by ``AWS Step Functions`` unless the definition says
+        otherwise; AWS shows it in TaskScheduled's parameters too."""
+        if self.sync and isinstance(parameters, dict) and "StartedBy" not in parameters:
+            return {**parameters, "StartedBy": STARTED_BY}
+        return parameters
 
 
 _STATES = r"arn:aws[\w-]*:states:[^:]*:[^:]*:"

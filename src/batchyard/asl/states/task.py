@@ -102,6 +102,11 @@ class TaskKind(StateKind):
         integration = resolve(resource)
         if integration is None:
             raise state_error(thread, "States.Runtime", unsupported_cause(resource))
+        # An integration may complete the parameters as AWS records them (ecs:runTask.sync
+        # adds StartedBy), before TaskScheduled shows them.
+        prepare = getattr(integration, "prepare", None)
+        if prepare is not None:
+            parameters = prepare(parameters)
         request = TaskRequest(resource, parameters, state.name, timeout, heartbeat, token)
         resource_type, resource_name = integration.describe(resource)
         parameters_text = to_json(parameters)
