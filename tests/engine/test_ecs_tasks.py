@@ -78,9 +78,11 @@ class FakeEcs:
     def on_task_stopped(self, callback: Callable[[dict[str, Any], str], None]) -> None:
         self.callbacks.append(callback)
 
-    def stop_task(self, request: dict[str, Any]) -> dict[str, Any]:
-        self.stops.append(request)
-        return {}
+    def stop_task(
+        self, task_arn: str, *, reason: str | None = None, cluster: str | None = None
+    ) -> dict[str, Any]:
+        self.stops.append({"cluster": cluster, "task": task_arn, "reason": reason})
+        return self.tasks[task_arn]
 
     def finish(self, arn: str, exit_code: int = 0) -> None:
         """The task ends; a task among the first ``start_failures`` never started."""

@@ -60,6 +60,12 @@ class EcsTasks(Protocol):
         """Call ``callback(task, waiter)`` once each task run with a waiter is STOPPED."""
         ...
 
+    def stop_task(
+        self, task_arn: str, *, reason: str | None = None, cluster: str | None = None
+    ) -> dict[str, Any]:
+        """StopTask."""
+        ...
+
 
 class ParameterError(Exception):
     """A Parameters field the ECS RunTask request does not have."""
@@ -314,12 +320,11 @@ def managed_tasks(run: Run) -> list[tuple[str, str]]:
 def stop_tasks(core: Dispatch, tasks: list[tuple[str, str]], execution_arn: str) -> None:
     """StopTask on each (best effort, as AWS: the execution is stopped whatever happens)."""
     ecs = core.ecs
-    stop = getattr(ecs, "stop_task", None)
-    if stop is None:
+    if ecs is None:
         return
     for cluster, task_arn in tasks:
         try:
-            stop({"cluster": cluster, "task": task_arn, "reason": _stop_reason(execution_arn)})
+            ecs.stop_task(task_arn, reason=_stop_reason(execution_arn), cluster=cluster or None)
         except Exception:  # already stopped or gone: nothing left to stop
             continue
 
