@@ -25,6 +25,9 @@ class AwsLogs:
 
     group: str
     stream_prefix: str | None = None  # stream = f"{prefix}/{container}/{task_id}"
+    # ``awslogs-create-group: "true"``: create a missing group instead of failing to start
+    # (ECS: ``ResourceInitializationError: failed to validate logger args: ...``).
+    create_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,20 @@ class StartFailure(Exception):
 
 
 class LogSink(Protocol):
-    """Where container output goes: ``LogStore.put_log_events`` has this shape."""
+    """Where container output goes: ``batchyard.logs.LogStore`` has this shape.
+
+    ``create_log_stream`` raises an exception named ``ResourceNotFoundException`` for a
+    missing group and ``ResourceAlreadyExistsException`` for an existing stream (matched by
+    name: runners do not import ``logs``), as ``LogStore`` does.
+    """
 
     def put_log_events(
         self, group: str, stream: str, events: list[dict[str, object]]
     ) -> object: ...
+
+    def create_log_group(self, name: str) -> None: ...
+
+    def create_log_stream(self, group: str, stream: str) -> None: ...
 
 
 class RunningTask(Protocol):

@@ -1,0 +1,511 @@
+"""The ``docker`` runner: each container of a task as a Docker container (Docker SDK).
+
+Works against any engine the SDK reaches: ``DOCKER_HOST`` or the default socket, and Podman's
+Docker-compatible socket the same way (``base_url: unix:///run/podman/podman.sock``).
+
+* **Names are deterministic**: ``batchyard-<task_id>-<container>``. ``start`` of a task whose
+  containers exist re-attaches to them (a restarted server, another replica) instead of
+  starting them again; a name conflict while creating means another replica won the race, and
+  this one re-attaches too.
+* **No registry traffic by default**: an image missing locally fails the task at once with
+  Fargate's ``CannotPullContainerError: ... not found`` text; ``pull: true`` pulls it first.
+* **Limits**: ``memory`` (MiB, container's else task's) -> ``mem_limit`` with swap disabled;
+  ``cpu`` units -> ``nano_cpus`` (1024 units = one CPU); network mode ``none`` by default,
+  ``host`` or a named network (an egress profile) when the task asks; never the default bridge.
+* **Output**: the runner attaches to stdout/stderr *before* starting a container, so not one
+  line is missed, and ships it by the awslogs rules (``logship.py``). After a restart it
+  re-attaches with the engine's log replay and skips the lines it had shipped (the count per
+  stream is kept under ``state_dir``).
+* **Ends**: an OOM-killed container reports ``OutOfMemoryError: Container killed due to memory
+  usage`` (exit code 137); ``stop`` is Docker's stop (SIGTERM, SIGKILL after
+  ``stop_grace_seconds``), reported as ``UserInitiated``. When every container has ended and
+  its output is shipped, the exit is recorded under ``state_dir`` and the containers are
+  removed; a later ``start`` of the same task returns the recorded exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from batchyard.runners import classify, state
+from batchyard.runners.base import (
+    ContainerExit,
+    ContainerSpec,
+    LogSink,
+    StartFailure,
+    TaskExit,
+    TaskSpec,
+)
+from batchyard.runners.logship import Shipper, open_stream
+
+_log = logging.getLogger(__name__)
+
+LABEL_TASK_ARN = "batchyard.task-arn"
+LABEL_CONTAINER = "batchyard.container"
+FORBIDDEN_NETWORKS = ("bridge", "default")
+
+
+def container_name(task_id: str, container: str) -> str:
+    return f"batchyard-{task_id}-{container}"
+
+
+def _explanation(exc: Exception) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)
+
+
+def _parse_docker_time(text: str | None) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    head, _, rest = text.partition(".")
+    fraction = "".join(ch for ch in rest if ch.isdigit())[:6]
+    moment = datetime.fromisoformat(head + "+00:00")
+    return moment.replace(microsecond=int(fraction.ljust(6, "0")) if fraction else 0)
+
+
+@dataclass
+class _Container:
+    spec: ContainerSpec
+    handle: Any  # docker.models.containers.Container
+    shipper: Shipper | None = None
+    skip: dict[int, int] | None = None  # lines per stream already shipped (re-attach)
+    exit_code: int | None = None
+    reason: str | None = None
+    ended: threading.Event | None = None
+
+
+class DockerTask:
+    """A task of Docker containers: a reader thread per container, one coordinator."""
+
+    def __init__(
+        self, runner: DockerRunner, spec: TaskSpec, containers: list[_Container], started: datetime
+    ) -> None:
+        self._runner = runner
+        self.spec = spec
+        self._containers = containers
+        self._started_at = started
+        self._directory = runner.task_dir(spec.task_id)
+        self._done = threading.Event()
+        self._exit: TaskExit | None = None
+        stop = state.read_json(self._directory / "stop.json")
+        self._stop_reason: str | None = None if stop is None else str(stop["reason"])
+        self._stopping = False
+        self._detached = False
+        self._wake = threading.Event()
+        self._timeout_at = (
+            None if spec.timeout_seconds is None else started.timestamp() + spec.timeout_seconds
+        )
+        self._timed_out = False
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def started_at(self) -> datetime:
+        return self._started_at
+
+    @classmethod
+    def finished(cls, runner: DockerRunner, spec: TaskSpec, exit: TaskExit) -> DockerTask:
+        task = cls(runner, spec, [], exit.started_at or exit.stopped_at)
+        task._exit = exit
+        task._done.set()
+        return task
+
+    def wait(self, timeout: float | None = None) -> TaskExit | None:
+        self._done.wait(timeout)
+        return self._exit
+
+    def stop(self, reason: str = classify.STOPPED_BY_USER) -> None:
+        if self._done.is_set() or self._stop_reason is not None:
+            return
+        self._stop_reason = reason
+        state.write_json(self._directory / "stop.json", {"reason": reason})
+        self._wake.set()
+
+    def detach(self) -> None:
+        """Stop following (the containers go on); complete lines pending are shipped."""
+        self._detached = True
+        self._wake.set()
+        for container in self._containers:
+            if container.shipper is not None:
+                container.shipper.flush()
+
+    # ------------------------------------------------------------------ threads
+
+    def _begin(self, sockets: list[Any]) -> None:
+        for container, response in zip(self._containers, sockets, strict=True):
+            container.ended = threading.Event()
+            thread = threading.Thread(
+                target=self._follow,
+                args=(container, response),
+                name=f"docker-{container.handle.name}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
+        threading.Thread(
+            target=self._coordinate, name=f"docker-task-{self.spec.task_id}", daemon=True
+        ).start()
+
+    def _follow(self, container: _Container, response: Any) -> None:
+        """Read the container's multiplexed output until it ends; then its exit code."""
+        try:
+            _pump(response, container, lambda: self._detached)
+            if self._detached:
+                return
+            result = container.handle.wait()
+            container.exit_code = int(result.get("StatusCode", -1))
+            container.handle.reload()
+            if container.handle.attrs.get("State", {}).get("OOMKilled"):
+                container.reason = classify.OUT_OF_MEMORY_REASON
+            elif self._timed_out and self._stop_reason is None:
+                container.reason = f"Task timed out after {self.spec.timeout_seconds:g} seconds"
+            if container.shipper is not None:
+                container.shipper.close()
+        except Exception:
+            _log.exception("following container %s failed", container.handle.name)
+        finally:
+            with contextlib.suppress(Exception):
+                response.close()
+            assert container.ended is not None
+            container.ended.set()
+            self._wake.set()
+
+    def _coordinate(self) -> None:
+        interval = max(0.05, self._runner.log_flush_interval / 4)
+        try:
+            while not self._detached:
+                ended = [c for c in self._containers if c.ended and c.ended.is_set()]
+                if len(ended) == len(self._containers):
+                    break
+                if self._timeout_at is not None and time.time() >= self._timeout_at:
+                    self._timed_out = True
+                essential_ended = any(c.spec.essential for c in ended)
+                if not self._stopping and (
+                    self._stop_reason is not None or self._timed_out or essential_ended
+                ):
+                    self._stopping = True
+                    for container in self._containers:
+                        if container not in ended:
+                            threading.Thread(
+                                target=self._stop_container, args=(container,), daemon=True
+                            ).start()
+                for container in self._containers:
+                    if container.shipper is not None:
+                        container.shipper.tick()
+                self._wake.wait(interval)
+                self._wake.clear()
+            if self._detached:
+                return
+            for thread in self._threads:
+                thread.join()
+            self._finish()
+        except Exception:
+            _log.exception("coordinating task %s failed", self.spec.task_id)
+        finally:
+            if not self._detached:
+                self._done.set()
+
+    def _stop_container(self, container: _Container) -> None:
+        with contextlib.suppress(Exception):
+            container.handle.stop(timeout=round(self._runner.stop_grace_seconds))
+
+    def _finish(self) -> None:
+        self._exit = TaskExit(
+            containers=[
+                ContainerExit(c.spec.name, c.exit_code, c.reason) for c in self._containers
+            ],
+            started_at=self._started_at,
+            stopped_at=state.now(),
+            stop_code=None if self._stop_reason is None else "UserInitiated",
+            stopped_reason=self._stop_reason,
+        )
+        self._directory.mkdir(parents=True, exist_ok=True)
+        state.write_json(self._directory / "result.json", _exit_to_json(self._exit))
+        for container in self._containers:
+            with contextlib.suppress(Exception):
+                container.handle.remove(force=True)
+
+
+def _pump(response: Any, container: _Container, detached: Any) -> None:
+    """Split Docker's multiplexed stream (8-byte header: stream, 0, 0, 0, size) into output."""
+    reader = response.raw._fp.fp  # buffered: holds any bytes read along with the headers
+    shipper = container.shipper
+    skip = dict(container.skip or {})
+    buffer = bytearray()
+    while not detached():
+        chunk = reader.read1(1 << 16)
+        if not chunk:
+            break
+        if shipper is None:
+            continue
+        buffer += chunk
+        start = 0
+        while len(buffer) - start >= 8:
+            size = int.from_bytes(buffer[start + 4 : start + 8], "big")
+            if len(buffer) - start - 8 < size:
+                break
+            source = buffer[start]
+            payload = bytes(buffer[start + 8 : start + 8 + size])
+            start += 8 + size
+            if skip.get(source):
+                payload = _skip_lines(payload, skip, source)
+            shipper.feed(payload, 2 if source == 2 else 1)
+        del buffer[:start]
+
+
+def _skip_lines(payload: bytes, skip: dict[int, int], source: int) -> bytes:
+    """Drop the first lines of a replay that were shipped before a restart."""
+    position = 0
+    while skip[source] and position < len(payload):
+        newline = payload.find(b"\n", position)
+        if newline < 0:
+            return b""  # the rest of a skipped line; its newline comes in a later frame
+        position = newline + 1
+        skip[source] -= 1
+    return payload[position:]
+
+
+def _exit_to_json(exit: TaskExit) -> dict[str, Any]:
+    return {
+        "containers": [[c.name, c.exit_code, c.reason] for c in exit.containers],
+        "started_at": None if exit.started_at is None else exit.started_at.timestamp(),
+        "stopped_at": exit.stopped_at.timestamp(),
+        "stop_code": exit.stop_code,
+        "stopped_reason": exit.stopped_reason,
+    }
+
+
+def _exit_from_json(data: dict[str, Any]) -> TaskExit:
+    started = data.get("started_at")
+    return TaskExit(
+        containers=[ContainerExit(n, code, reason) for n, code, reason in data["containers"]],
+        started_at=None if started is None else state.from_epoch(started),
+        stopped_at=state.from_epoch(data["stopped_at"]),
+        stop_code=data.get("stop_code"),
+        stopped_reason=data.get("stopped_reason"),
+    )
+
+
+class DockerRunner:
+    """Runs tasks as Docker containers; see the module docstring.
+
+    Options (``make_runner("docker", {...})``): ``base_url`` (default: ``DOCKER_HOST`` or the
+    default socket), ``pull`` (false), ``network_mode`` ("none"), ``stop_grace_seconds`` (30),
+    ``log_flush_interval`` (1.0 s), ``state_dir`` (re-attach bookkeeping; default under the
+    system's temporary directory).
+    """
+
+    name = "docker"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        pull: bool = False,
+        network_mode: str = "none",
+        stop_grace_seconds: float = 30.0,
+        log_flush_interval: float = 1.0,
+        state_dir: str | Path | None = None,
+        client: Any = None,
+    ) -> None:
+        import docker
+
+        if network_mode in FORBIDDEN_NETWORKS:
+            raise ValueError(
+                f"network_mode {network_mode!r}: tasks never join the default bridge; "
+                "use 'none', 'host' or a named network"
+            )
+        if client is None:
+            client = (
+                docker.DockerClient(base_url=base_url, version="auto", timeout=120)
+                if base_url
+                else docker.from_env(version="auto", timeout=120)
+            )
+        self.client = client
+        self.pull = pull
+        self.network_mode = network_mode
+        self.stop_grace_seconds = stop_grace_seconds
+        self.log_flush_interval = log_flush_interval
+        self.state_dir = Path(state_dir) if state_dir else state.default_state_dir("docker")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._tasks: list[DockerTask] = []
+
+    def task_dir(self, task_id: str) -> Path:
+        return self.state_dir / state.check_name(task_id, "task id")
+
+    def close(self) -> None:
+        """Stop following tasks (their containers go on) and close the client."""
+        for task in self._tasks:
+            task.detach()
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    # ------------------------------------------------------------------ start
+
+    def start(self, spec: TaskSpec, logs: LogSink | None) -> DockerTask:
+        import docker.errors
+
+        if not spec.containers:
+            raise ValueError(f"task {spec.task_id} has no containers")
+        directory = self.task_dir(spec.task_id)
+        for c in spec.containers:
+            state.check_name(c.name, "container name")
+        result = state.read_json(directory / "result.json")
+        if result is not None:
+            return DockerTask.finished(self, spec, _exit_from_json(result))
+        existing = {}
+        for c in spec.containers:
+            with contextlib.suppress(docker.errors.NotFound):
+                existing[c.name] = self.client.containers.get(container_name(spec.task_id, c.name))
+        if not existing:
+            for c in spec.containers:
+                self._ensure_image(c.image)
+        streams = [
+            None
+            if logs is None or c.logs is None
+            else open_stream(logs, c.logs, c.name, spec.task_id)
+            for c in spec.containers
+        ]
+        directory.mkdir(parents=True, exist_ok=True)
+        containers: list[_Container] = []
+        sockets: list[Any] = []
+        created: list[Any] = []
+        try:
+            for c, stream in zip(spec.containers, streams, strict=True):
+                handle = existing.get(c.name)
+                replay = handle is not None
+                if handle is None:
+                    handle, replay = self._create(spec, c)
+                    if not replay:
+                        created.append(handle)
+                container = _Container(c, handle)
+                if logs is not None and stream is not None and c.logs is not None:
+                    container.shipper = self._shipper(spec, c, logs, stream)
+                    if replay:
+                        shipped = state.read_json(directory / f"{c.name}.shipped.json") or {}
+                        container.skip = {int(k): int(v) for k, v in shipped.items()}
+                        container.shipper.shipped_lines_by_source = dict(container.skip)
+                params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": 1 if replay else 0}
+                sockets.append(self._attach(handle.id, params))
+                containers.append(container)
+            for container in containers:
+                if container.handle.status == "created":
+                    try:
+                        container.handle.start()
+                    except docker.errors.APIError as exc:
+                        raise StartFailure(
+                            classify.cannot_start(
+                                f"Error response from daemon: {_explanation(exc)}"
+                            )
+                        ) from exc
+        except BaseException:
+            for response in sockets:
+                with contextlib.suppress(Exception):
+                    response.close()
+            for handle in created:
+                with contextlib.suppress(Exception):
+                    handle.remove(force=True)
+            raise
+        started = self._started_at(containers)
+        task = DockerTask(self, spec, containers, started)
+        self._tasks.append(task)
+        task._begin(sockets)
+        return task
+
+    def _ensure_image(self, image: str) -> None:
+        import docker.errors
+
+        try:
+            self.client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            if not self.pull:
+                raise StartFailure(classify.cannot_pull_not_found(image)) from None
+        except docker.errors.APIError as exc:
+            raise StartFailure(classify.cannot_pull(_explanation(exc))) from exc
+        try:
+            self.client.images.pull(image)
+        except docker.errors.APIError as exc:
+            raise StartFailure(
+                classify.cannot_pull(f"Error response from daemon: {_explanation(exc)}")
+            ) from exc
+
+    def _create(self, spec: TaskSpec, c: ContainerSpec) -> tuple[Any, bool]:
+        """Create the container; (handle, True) if another runner had created it meanwhile."""
+        import docker.errors
+
+        name = container_name(spec.task_id, c.name)
+        memory = c.memory_mib or spec.memory_mib
+        cpu = c.cpu or spec.cpu
+        kwargs: dict[str, Any] = {
+            "name": name,
+            "entrypoint": c.entry_point or None,
+            "command": c.command or None,
+            "environment": dict(c.environment),
+            "working_dir": c.working_directory,
+            "network_mode": spec.network_mode or self.network_mode,
+            "labels": {LABEL_TASK_ARN: spec.task_arn, LABEL_CONTAINER: c.name},
+            "detach": True,
+            "stdin_open": False,
+            "tty": False,
+        }
+        if kwargs["network_mode"] in FORBIDDEN_NETWORKS:
+            raise StartFailure(
+                "ResourceInitializationError: batchyard: tasks never join the default bridge "
+                f"network (networkMode {kwargs['network_mode']!r})"
+            )
+        if memory:
+            kwargs["mem_limit"] = f"{memory}m"
+            kwargs["memswap_limit"] = f"{memory}m"
+        if cpu:
+            kwargs["nano_cpus"] = int(cpu * 1_000_000_000 // 1024)
+        try:
+            return self.client.containers.create(c.image, **kwargs), False
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:  # name taken: another replica created it
+                return self.client.containers.get(name), True
+            raise StartFailure(
+                classify.cannot_start(f"Error response from daemon: {_explanation(exc)}")
+            ) from exc
+
+    def _attach(self, container_id: str, params: dict[str, int]) -> Any:
+        api = self.client.api
+        response = api.post(
+            api._url("/containers/{0}/attach", container_id),
+            None,
+            params=params,
+            stream=True,
+            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+        )
+        api._raise_for_status(response)
+        return response
+
+    def _shipper(self, spec: TaskSpec, c: ContainerSpec, logs: LogSink, stream: str) -> Shipper:
+        assert c.logs is not None
+        record = self.task_dir(spec.task_id) / f"{c.name}.shipped.json"
+
+        def remember(shipper: Shipper) -> None:
+            state.write_json(
+                record, {str(k): v for k, v in shipper.shipped_lines_by_source.items()}
+            )
+
+        return Shipper(
+            logs, c.logs.group, stream, flush_interval=self.log_flush_interval, on_shipped=remember
+        )
+
+    def _started_at(self, containers: list[_Container]) -> datetime:
+        moments = []
+        for container in containers:
+            with contextlib.suppress(Exception):
+                container.handle.reload()
+            moment = _parse_docker_time(container.handle.attrs.get("State", {}).get("StartedAt"))
+            if moment is not None:
+                moments.append(moment)
+        return max(moments) if moments else state.now()

@@ -1,0 +1,61 @@
+"""A runner's own small files: what it must remember across a server restart.
+
+A runner keeps, per task, a directory ``<state_dir>/<task_id>/`` holding what a new runner
+object needs to re-attach: when the task started, which pids belong to it, how far its logs
+were shipped, whether a stop was asked. Files are written whole (temporary file + rename), so
+a crash leaves either the old or the new content, never half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+
+
+def default_state_dir(runner: str) -> Path:
+    """Where a runner keeps its state when none is configured: survives a server restart,
+    not a reboot (the processes it tracks do not survive one either)."""
+    return Path(tempfile.gettempdir()) / f"batchyard-{os.getuid()}" / "runners" / runner
+
+
+def check_name(value: str, what: str) -> str:
+    """Task ids and container names become file and container names: refuse anything else."""
+    if not _SAFE_ID.match(value):
+        raise ValueError(
+            f"{what} {value!r} must be 1-255 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def to_epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
