@@ -1,16 +1,22 @@
-"""Docs that cannot rot: every state type, intrinsic, Insights command, function, decision and
-CLI command must be documented, and the CLI reference must match the commands' ``--help``."""
+"""Docs that cannot rot: every state type, intrinsic, Insights command, function, decision,
+CLI command, server setting and API operation must be documented; the CLI reference must match
+the commands' ``--help``; the index links every guide; every ``batchyard`` command line in the
+guides names a real command."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
+from batchyard.api.coverage import SERVICES
 from batchyard.asl.intrinsics import FUNCTION_NAMES
 from batchyard.asl.states import STATE_KINDS
 from batchyard.cli import reference
+from batchyard.cli.main import app
 from batchyard.logs.insights import DECISIONS
 from batchyard.logs.insights.aggregates import AGGREGATES
 from batchyard.logs.insights.commands import COMMANDS
@@ -62,7 +68,8 @@ def test_cli_reference_is_generated_from_help() -> None:
 
 
 def test_api_coverage_lists_exactly_the_served_operations(tmp_path: Path) -> None:
-    """The served operations in docs/api-coverage.md are exactly the server's handlers.
+    """The served operations in docs/api-coverage.md are exactly the server's handlers, and
+    every service the server speaks or the platform plans has its table.
 
     Only the served rows are compared: the model's full operation list grows with each botocore
     release, and the table is regenerated with ``python -m batchyard.api.coverage``.
@@ -80,9 +87,98 @@ def test_api_coverage_lists_exactly_the_served_operations(tmp_path: Path) -> Non
         row = re.match(r"^\| `(\w+)` \| yes \|$", line)
         if row:
             documented[service].add(row.group(1))
-    app = served_app(tmp_path)
+    server = served_app(tmp_path)
     try:
-        served = {name: set(svc.handlers) for name, svc in app.services.items()}
+        served = {name: set(svc.handlers) for name, svc in server.services.items()}
     finally:
-        app.stop()
-    assert documented == served, "run: python -m batchyard.api.coverage > docs/api-coverage.md"
+        server.stop()
+    expected = {name: served.get(name, set()) for name in {*SERVICES, *served}}
+    assert documented == expected, "run: python -m batchyard.api.coverage > docs/api-coverage.md"
+
+
+# ---------------------------------------------------------------- the CLI and the server
+
+
+def _click_commands() -> dict[str, Any]:
+    """Every command of the ``batchyard`` CLI by its path ("server", "logs query", ...).
+
+    Typer vendors its own click, so groups are told apart by their ``commands``."""
+    found: dict[str, Any] = {}
+
+    def walk(command: Any, path: str) -> None:
+        found[path] = command
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}".strip())
+
+    walk(typer.main.get_command(app), "")
+    return found
+
+
+_COMMANDS = _click_commands()
+
+
+def _guides_text() -> str:
+    """Every guide but the generated CLI reference."""
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted(DOCS.glob("*.md"))
+        if path.name != "cli.md"
+    )
+
+
+def _all_code_spans() -> set[str]:
+    spans: set[str] = set()
+    for path in sorted(DOCS.glob("*.md")):
+        if path.name != "cli.md":
+            spans |= _code_spans(Path(path.name))
+    return spans
+
+
+@pytest.mark.parametrize("path", sorted(p for p in _COMMANDS if p))
+def test_every_command_explains_itself(path: str) -> None:
+    """A command without a help text would have an empty entry in the generated reference."""
+    command = _COMMANDS[path]
+    assert (command.help or command.short_help or "").strip(), f"batchyard {path} has no help"
+
+
+_SERVER_OPTIONS = sorted(
+    opt
+    for param in _COMMANDS["server"].params
+    if param.param_type_name == "option"
+    for opt in param.opts
+    if opt.startswith("--") and opt != "--help"
+)
+
+
+@pytest.mark.parametrize("option", _SERVER_OPTIONS)
+def test_every_server_setting_is_documented(option: str) -> None:
+    """Each ``batchyard server`` option appears as code in a guide (its table in server.md)."""
+    assert option.lower() in _all_code_spans(), f"document {option} (docs/server.md's options)"
+
+
+def test_every_command_line_in_the_guides_names_a_real_command() -> None:
+    """``batchyard X Y`` in a shell block of a guide or the README is a command that exists."""
+    texts = [_guides_text(), (DOCS.parent / "README.md").read_text(encoding="utf-8")]
+    blocks = [
+        b for text in texts for b in re.findall(r"```(?:sh|console|bash)\n(.*?)```", text, re.S)
+    ]
+    groups = {p for p, c in _COMMANDS.items() if getattr(c, "commands", None)}
+    missing = set()
+    for block in blocks:
+        for words in re.findall(r"(?:^|&& |\$ )batchyard((?: [a-z][a-z-]*)*)", block, re.M):
+            parts = words.split()
+            known = bool(parts) and parts[0] in _COMMANDS
+            if known and parts[0] in groups and len(parts) > 1:
+                known = f"{parts[0]} {parts[1]}" in _COMMANDS
+            if not known:
+                missing.add(f"batchyard{words}")
+    assert not missing, f"the guides show commands that do not exist: {sorted(missing)}"
+
+
+def test_the_index_links_every_guide() -> None:
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\(([\w-]+\.md)(?:#[\w-]*)?\)", index))
+    guides = {p.name for p in DOCS.glob("*.md")} - {"index.md"}
+    assert guides <= linked, f"docs/index.md does not link {sorted(guides - linked)}"
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert "(docs/index.md)" in readme
