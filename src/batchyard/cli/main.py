@@ -6,6 +6,7 @@ import typer
 
 from batchyard.cli import executions, logs
 from batchyard.cli.demo import demo
+from batchyard.cli.deploy import deploy
 from batchyard.cli.run_local import run_local
 from batchyard.cli.server import server
 from batchyard.cli.validate import validate
@@ -20,6 +21,7 @@ app.command("demo")(demo)
 app.command("run-local")(run_local)
 app.command("server")(server)
 app.command("validate")(validate)
+app.command("deploy")(deploy)
 app.add_typer(executions.app)
 app.add_typer(logs.app)
 
