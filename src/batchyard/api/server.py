@@ -70,7 +70,11 @@ def build_app(config: ServerConfig) -> App:
     app.add_worker(logs.queries)
     app.add_worker(RetentionWorker(store))
     # Step Functions: state store (state.db or --store), engine workers, the API.
-    install_stepfunctions(app, config, logs=store)
+    backend = install_stepfunctions(app, config, logs=store)
+    # The web console, last: it shows whatever the server installed above.
+    from batchyard.web.wiring import install as install_console  # web imports api: no cycle
+
+    install_console(app, stepfunctions=backend, logs=store)
     return app
 
 
