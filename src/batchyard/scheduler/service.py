@@ -1,0 +1,614 @@
+"""The scheduler loop: claim each slot once, fire it on time, record what became of it.
+
+Design (exactly once across replicas on one database):
+
+1. **Claim with the advance.** One transaction locks the enabled schedules whose
+   ``next_slot`` is due within the look-ahead (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; the
+   write transaction is exclusive on SQLite), inserts one ``scheduler_slots`` row per slot —
+   primary key ``(schedule_id, slot)`` — leased to this replica until the slot's due time plus
+   the lease, and moves ``next_slot`` on (conditional on the row's ``version``). A slot row
+   exists once or not at all, whoever tries.
+2. **Fire from memory.** The claimed slots wait in an in-memory heap and are delivered at
+   their due time (the nominal time plus the flexible-window offset), so lateness is the
+   timer's, not a database round trip's.
+3. **Settle conditionally.** The outcome is written only while this replica still holds the
+   slot (``WHERE lease_owner = me AND status = 'PENDING'``).
+4. **Take over.** A PENDING slot whose lease ran out (its replica died between claim and
+   settle) is claimable by any replica, which delivers it again. Delivery is idempotent per
+   slot (execution name / ECS clientToken from the slot), so the second delivery finds the
+   first one's execution instead of starting another.
+
+Catch-up after downtime and overlap/concurrency policies are applied here (``policies.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from batchyard.scheduler import expressions
+from batchyard.scheduler.policies import MAX_RECORDED_SKIPS, Policy, policy
+from batchyard.scheduler.records import (
+    DEAD_LETTERED,
+    FAILED,
+    PENDING,
+    SKIPPED,
+    STARTED,
+    DeadLetter,
+    ScheduleRecord,
+    Slot,
+)
+from batchyard.scheduler.repository import SchedulerRepo
+from batchyard.scheduler.tables import scheduler_groups, scheduler_slots
+from batchyard.scheduler.targets import (
+    Delivery,
+    TargetError,
+    Targets,
+    execution_prefix,
+    target_kind,
+)
+from batchyard.store import Store
+from batchyard.store.schema import executions
+
+log = logging.getLogger("batchyard.scheduler")
+Clock = Callable[[], datetime]
+
+DEFAULT_MAX_AGE = 86400  # RetryPolicy defaults, as AWS reports them
+DEFAULT_MAX_RETRIES = 185
+MAX_BACKOFF_S = 300.0
+QUEUE_RECHECK = timedelta(seconds=1)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def flexible_offset(schedule_id: str, slot: datetime, window: dict[str, Any]) -> timedelta:
+    """Deterministic offset inside a FLEXIBLE window: every replica computes the same one."""
+    if window.get("Mode") != "FLEXIBLE":
+        return timedelta(0)
+    span_ms = int(window.get("MaximumWindowInMinutes") or 1) * 60_000
+    key = f"{schedule_id}/{int(slot.timestamp() * 1000)}".encode()
+    value = int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
+    return timedelta(milliseconds=value % span_ms)
+
+
+def expression_of(record: ScheduleRecord) -> expressions.Expression:
+    return expressions.parse(
+        record.expression,
+        record.timezone,
+        start=record.start_date,
+        end=record.end_date,
+        allow_seconds=True,  # accepted at create time already; never refuse a stored one
+    )
+
+
+def first_slot(record: ScheduleRecord, now: datetime) -> datetime | None:
+    """The first slot of a new (or updated) schedule at ``now``.
+
+    rate() without StartDate fires at once, as AWS documents; cron() fires at its next
+    matching minute; at() at its time, even if that is already past (it fires late once).
+    """
+    expr = expression_of(record)
+    if expr.kind == "at":
+        return expr.at
+    if expr.kind == "rate" and record.start_date is None:
+        return now if record.end_date is None or now <= record.end_date else None
+    return expr.next_after(now - timedelta(microseconds=1), anchor=record.anchor)
+
+
+def substitute(text: str | None, values: dict[str, str]) -> str | None:
+    """Input with AWS's context attributes (``<aws.scheduler.scheduled-time>`` …) filled in."""
+    if text is None:
+        return None
+    for key, value in values.items():
+        text = text.replace(f"<aws.scheduler.{key}>", value)
+    return text
+
+
+@dataclass(order=True)
+class _Held:
+    due_at: datetime
+    seq: int
+    slot: Slot = field(compare=False)
+
+
+@dataclass
+class _Outcome:
+    values: dict[str, Any]
+    dead_letter: DeadLetter | None = None
+
+
+class Scheduler:
+    """The scheduler worker of one replica (``start``/``stop``), or driven by ``run_once``."""
+
+    def __init__(
+        self,
+        store: Store,
+        targets: Targets,
+        *,
+        owner: str | None = None,
+        clock: Clock | None = None,
+        lease_seconds: float = 30.0,
+        lookahead_seconds: float = 1.0,
+        poll_seconds: float = 0.25,
+        batch: int = 500,
+        threads: int = 8,
+    ) -> None:
+        self.store = store
+        self.targets = targets
+        self.owner = owner or f"scheduler-{uuid.uuid4().hex[:12]}"
+        self.clock = clock or _utc_now
+        self.lease = timedelta(seconds=lease_seconds)
+        self.lookahead = timedelta(seconds=lookahead_seconds)
+        self.poll = poll_seconds
+        self.batch = batch
+        self._held: list[_Held] = []
+        self._held_lock = threading.Lock()
+        self._seq = itertools.count()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scheduler-fire")
+        self._local_locks: dict[str, threading.Lock] = {}
+        self._local_locks_guard = threading.Lock()
+
+    @property
+    def repo(self) -> SchedulerRepo:
+        return SchedulerRepo(self.store.db)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._pool.shutdown(wait=True)
+
+    def wake(self) -> None:
+        """Look at the schedules now (a schedule was created or changed)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                pause = self.run_once()
+            except Exception:
+                log.exception("scheduler pass failed")
+                pause = 1.0
+            if pause > 0:
+                self._wake.wait(pause)
+            self._wake.clear()
+
+    def run_once(self, now: datetime | None = None) -> float:
+        """Claim what is due, fire what is due; seconds until something may be due next."""
+        moment = now or self.clock()
+        self.materialize(moment)
+        self.take_over(moment)
+        self.fire_due(moment if now is not None else None)
+        with self._held_lock:
+            next_due = self._held[0].due_at if self._held else None
+        pause = self.poll
+        if next_due is not None:
+            pause = min(pause, max(0.0, (next_due - self.clock()).total_seconds()))
+        return pause
+
+    # ------------------------------------------------------------------ 1. claim
+
+    def materialize(self, now: datetime) -> int:
+        """Claim every slot due within the look-ahead; how many this replica now holds."""
+        horizon = now + self.lookahead
+        claimed: list[Slot] = []
+        with self.store.transaction() as tx:
+            repo = SchedulerRepo(self.store.db, tx.connection)
+            due = repo.lock_due_schedules(horizon, self.batch)
+            if not due:
+                return 0
+            tags = _group_tags(tx.connection, {s.group_name for s in due})
+            for record in due:
+                rules = policy(tags.get(record.group_name, {}))
+                fire, skip, next_slot = self._plan(record, rules, now, horizon)
+                for slot_time in fire:
+                    due_at = slot_time + flexible_offset(
+                        record.id, slot_time, record.flexible_window
+                    )
+                    slot = Slot(
+                        schedule_id=record.id,
+                        slot=slot_time,
+                        schedule_arn=record.arn,
+                        due_at=due_at,
+                        status=PENDING,
+                        available_at=max(due_at, now) + self.lease,
+                        lease_owner=self.owner,
+                        attempts=0,
+                        target_ref=None,
+                        reason=None,
+                        settled=None,
+                        created=now,
+                        updated=now,
+                    )
+                    if repo.insert_slot(slot):
+                        claimed.append(slot)
+                for slot_time, reason in skip:
+                    repo.insert_slot(_skipped(record, slot_time, reason, now))
+                repo.advance(record.id, record.version, next_slot)
+        with self._held_lock:
+            for slot in claimed:
+                heapq.heappush(self._held, _Held(slot.due_at, next(self._seq), slot))
+        return len(claimed)
+
+    def _plan(
+        self, record: ScheduleRecord, rules: Policy, now: datetime, horizon: datetime
+    ) -> tuple[list[datetime], list[tuple[datetime, str]], datetime | None]:
+        """(slots to fire, slots to skip with why, the next unclaimed slot)."""
+        expr = expression_of(record)
+        edge = now - rules.starting_deadline
+        fire: list[datetime] = []
+        missed: list[datetime] = []
+        passed = 0
+        current = record.next_slot
+        while current is not None and current <= horizon:
+            if current < edge:
+                missed.append(current)
+                if len(missed) > max(rules.catch_up_limit, MAX_RECORDED_SKIPS) * 2:
+                    passed += len(missed) - max(rules.catch_up_limit, MAX_RECORDED_SKIPS)
+                    del missed[: -max(rules.catch_up_limit, MAX_RECORDED_SKIPS)]
+            else:
+                fire.append(current)
+            current = expr.next_after(current, anchor=record.anchor)
+        skip: list[tuple[datetime, str]] = []
+        if missed:
+            if rules.catch_up == "all":
+                keep = missed[-rules.catch_up_limit :]
+                dropped = missed[: -rules.catch_up_limit] if len(missed) > len(keep) else []
+                skip = [
+                    (t, f"catch-up all: beyond the limit of {rules.catch_up_limit}")
+                    for t in dropped
+                ]
+                fire = keep + fire
+            elif rules.catch_up == "latest" and not fire:
+                fire = [missed[-1]]
+                skip = [(t, "catch-up latest: a later slot ran instead") for t in missed[:-1]]
+            elif rules.catch_up == "latest":
+                skip = [(t, "catch-up latest: a later slot ran instead") for t in missed]
+            else:
+                skip = [(t, "catch-up none: missed while no scheduler was running") for t in missed]
+            if passed:
+                log.warning("%s: %d missed slots skipped without a record", record.arn, passed)
+            skip = skip[-MAX_RECORDED_SKIPS:]
+        return fire, skip, current
+
+    # ------------------------------------------------------------------ 4. take over
+
+    def take_over(self, now: datetime) -> int:
+        """Claim slots whose holder died (lease over) or whose retry or queue wait is due."""
+        if self.repo.next_claimable() is None:
+            return 0
+        slots = SchedulerRepo(self.store.db).claim_slots(
+            self.owner, now, now + self.lease, self.batch
+        )
+        with self._held_lock:
+            for slot in slots:
+                claimed = replace(slot, lease_owner=self.owner)
+                heapq.heappush(self._held, _Held(now, next(self._seq), claimed))
+        return len(slots)
+
+    # ------------------------------------------------------------------ 2. fire
+
+    def fire_due(self, now: datetime | None = None) -> int:
+        """Deliver every held slot whose due time has come; record the outcomes."""
+        moment = now or self.clock()
+        due: list[Slot] = []
+        with self._held_lock:
+            while self._held and self._held[0].due_at <= moment:
+                due.append(heapq.heappop(self._held).slot)
+        if not due:
+            return 0
+        records = self.repo.schedules_by_id(sorted({s.schedule_id for s in due}))
+        with self.store.db.read() as conn:
+            group_tags = _group_tags(conn, {r.group_name for r in records.values()})
+        machine_tags: dict[str, dict[str, str]] = {}
+        for record in records.values():
+            arn = str(record.target.get("Arn", ""))
+            if target_kind(arn) == "states" and arn not in machine_tags:
+                machine_tags[arn] = {t.key: t.value for t in self.store.tags.get(arn)}
+
+        def fire(slot: Slot) -> tuple[Slot, _Outcome]:
+            record = records.get(slot.schedule_id)
+            rules = policy(
+                group_tags.get(record.group_name, {}) if record else {},
+                machine_tags.get(str(record.target.get("Arn", ""))) if record else None,
+            )
+            try:
+                return slot, self._fire_one(slot, record, rules)
+            except Exception as exc:  # never lose a slot to a bug: retry it later
+                log.exception("delivering %s at %s failed", slot.schedule_arn, slot.slot)
+                return slot, _Outcome(_requeue(moment + QUEUE_RECHECK, f"internal error: {exc}"))
+
+        results = [fire(due[0])] if len(due) == 1 else list(self._pool.map(fire, due))
+        self._settle(results, records, moment)
+        return len(results)
+
+    def _fire_one(self, slot: Slot, record: ScheduleRecord | None, rules: Policy) -> _Outcome:
+        now = self.clock()
+        if record is None:
+            return _Outcome(_settled(SKIPPED, now, reason="the schedule was deleted"))
+        if record.state != "ENABLED":
+            return _Outcome(_settled(SKIPPED, now, reason="the schedule is disabled"))
+        kind = target_kind(str(record.target.get("Arn", "")))
+        if kind == "states" and rules.needs_lock:
+            with self._policy_lock(str(record.target["Arn"])):
+                return self._fire_with_policy(slot, record, rules, now)
+        return self._deliver(slot, record, now)
+
+    def _fire_with_policy(
+        self, slot: Slot, record: ScheduleRecord, rules: Policy, now: datetime
+    ) -> _Outcome:
+        machine = str(record.target["Arn"])
+        mine = self._running(machine, execution_prefix(record.id, record.name))
+        late = now - slot.due_at > rules.starting_deadline
+        if mine and rules.overlap == "forbid":
+            return _Outcome(
+                _settled(SKIPPED, now, reason=f"overlap forbid: {mine[0]} is still running")
+            )
+        if mine and rules.overlap == "queue":
+            if late:
+                return _Outcome(
+                    _settled(SKIPPED, now, reason="overlap queue: starting deadline passed")
+                )
+            return _Outcome(_requeue(now + QUEUE_RECHECK, f"queued behind {mine[0]}"))
+        if mine and rules.overlap == "replace" and self.targets.stepfunctions is not None:
+            for arn in mine:
+                self.targets.stepfunctions.stop_execution(
+                    arn,
+                    error="batchyard.Replaced",
+                    cause=f"replaced by the slot {slot.slot.isoformat()}",
+                )
+        if rules.max_concurrency is not None:
+            running = len(self._running(machine, None))
+            if running >= rules.max_concurrency:
+                if late:
+                    return _Outcome(
+                        _settled(SKIPPED, now, reason="max-concurrency: starting deadline passed")
+                    )
+                return _Outcome(
+                    _requeue(
+                        now + QUEUE_RECHECK, f"queued: max-concurrency {rules.max_concurrency}"
+                    )
+                )
+        return self._deliver(slot, record, now)
+
+    def _deliver(self, slot: Slot, record: ScheduleRecord, now: datetime) -> _Outcome:
+        attempt = slot.attempts + 1
+        execution_id = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{record.arn}/{slot.slot.isoformat()}/{attempt}")
+        )
+        text = substitute(
+            record.target.get("Input"),
+            {
+                "scheduled-time": slot.slot.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "execution-id": execution_id,
+                "attempt-number": str(attempt),
+                "schedule-arn": record.arn,
+            },
+        )
+        delivery = Delivery(
+            schedule_id=record.id,
+            schedule_arn=record.arn,
+            schedule_name=record.name,
+            slot=slot.slot,
+            attempt=attempt,
+            execution_id=execution_id,
+            target=record.target,
+            input=text,
+        )
+        try:
+            reference = self.targets.deliver(delivery)
+        except TargetError as error:
+            return self._failed(slot, record, delivery, error, now)
+        return _Outcome(_settled(STARTED, now, ref=reference, attempts=attempt))
+
+    def _failed(
+        self,
+        slot: Slot,
+        record: ScheduleRecord,
+        delivery: Delivery,
+        error: TargetError,
+        now: datetime,
+    ) -> _Outcome:
+        retry = record.target.get("RetryPolicy") or {}
+        max_retries = int(retry.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
+        max_age = timedelta(seconds=int(retry.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)))
+        attempt = delivery.attempt
+        backoff = timedelta(seconds=min(MAX_BACKOFF_S, 2.0 ** (attempt - 1)))
+        if error.retryable and attempt <= max_retries and now + backoff - slot.slot <= max_age:
+            values = _requeue(now + backoff, str(error))
+            values["attempts"] = attempt
+            return _Outcome(values)
+        queue = (record.target.get("DeadLetterConfig") or {}).get("Arn")
+        if not queue:
+            return _Outcome(_settled(FAILED, now, reason=str(error), attempts=attempt))
+        letter = DeadLetter(
+            id=uuid.uuid4().hex,
+            queue_arn=str(queue),
+            schedule_arn=record.arn,
+            schedule_id=record.id,
+            slot=slot.slot,
+            target=record.target,
+            input=delivery.input,
+            error=str(error),
+            attempts=attempt,
+            created=now,
+            replayed=None,
+            replay_ref=None,
+        )
+        return _Outcome(_settled(DEAD_LETTERED, now, reason=str(error), attempts=attempt), letter)
+
+    # ------------------------------------------------------------------ 3. settle
+
+    def _settle(
+        self,
+        results: list[tuple[Slot, _Outcome]],
+        records: dict[str, ScheduleRecord],
+        now: datetime,
+    ) -> None:
+        finished: set[str] = set()
+        with self.store.transaction() as tx:
+            repo = SchedulerRepo(self.store.db, tx.connection)
+            for slot, outcome in results:
+                values = {"updated": now, **outcome.values}
+                if not repo.settle(slot, self.owner, values):
+                    log.warning("lost the lease of %s at %s", slot.schedule_arn, slot.slot)
+                    continue
+                if outcome.dead_letter is not None:
+                    repo.insert_dead_letter(outcome.dead_letter)
+                if values.get("status") != PENDING:
+                    finished.add(slot.schedule_id)
+            for schedule_id in finished:
+                record = records.get(schedule_id)
+                if record is not None and record.action_after_completion == "DELETE":
+                    _delete_if_complete(tx.connection, record)
+
+    # ------------------------------------------------------------------ policies
+
+    def _running(self, machine: str, prefix: str | None) -> list[str]:
+        from batchyard.engine.names import base_state_machine_arn
+
+        query = (
+            sa.select(executions.c.arn)
+            .where(executions.c.state_machine_arn == base_state_machine_arn(machine))
+            .where(executions.c.status == "RUNNING")
+        )
+        if prefix is not None:
+            query = query.where(executions.c.name.startswith(prefix, autoescape=True))
+        with self.store.db.read() as conn:
+            return [str(r[0]) for r in conn.execute(query)]
+
+    @contextmanager
+    def _policy_lock(self, key: str) -> Iterator[None]:
+        """Serialise check-and-start per state machine, across replicas on PostgreSQL (a
+        session advisory lock, released by the database if the replica dies)."""
+        if self.store.dialect == "postgresql":
+            number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            with self.store.db.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": number})
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": number})
+            return
+        with self._local_locks_guard:
+            lock = self._local_locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+    # ------------------------------------------------------------------ waiting (tests)
+
+    def held(self) -> int:
+        with self._held_lock:
+            return len(self._held)
+
+
+def _settled(
+    status: str,
+    now: datetime,
+    *,
+    ref: str | None = None,
+    reason: str | None = None,
+    attempts: int | None = None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": status,
+        "available_at": None,
+        "settled": now,
+        "target_ref": ref,
+        "reason": reason,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    return values
+
+
+def _requeue(at: datetime, reason: str) -> dict[str, Any]:
+    """Keep the slot PENDING, claimable by any replica from ``at``."""
+    return {"status": PENDING, "available_at": at, "lease_owner": None, "reason": reason}
+
+
+def _skipped(record: ScheduleRecord, slot_time: datetime, reason: str, now: datetime) -> Slot:
+    return Slot(
+        schedule_id=record.id,
+        slot=slot_time,
+        schedule_arn=record.arn,
+        due_at=slot_time,
+        status=SKIPPED,
+        available_at=None,
+        lease_owner=None,
+        attempts=0,
+        target_ref=None,
+        reason=reason,
+        settled=now,
+        created=now,
+        updated=now,
+    )
+
+
+def _group_tags(conn: sa.Connection, names: set[str]) -> dict[str, dict[str, str]]:
+    if not names:
+        return {}
+    rows = conn.execute(
+        sa.select(scheduler_groups.c.name, scheduler_groups.c.tags).where(
+            scheduler_groups.c.name.in_(sorted(names))
+        )
+    )
+    return {str(name): dict(tags or {}) for name, tags in rows}
+
+
+def _delete_if_complete(conn: sa.Connection, record: ScheduleRecord) -> None:
+    """ActionAfterCompletion DELETE: remove the schedule once it has no slot left to fire."""
+    from batchyard.scheduler.tables import schedules
+
+    row = conn.execute(sa.select(schedules.c.next_slot).where(schedules.c.id == record.id)).first()
+    if row is None or row[0] is not None:
+        return
+    pending = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(scheduler_slots)
+        .where(scheduler_slots.c.schedule_id == record.id)
+        .where(scheduler_slots.c.status == PENDING)
+    ).scalar_one()
+    if pending == 0:
+        conn.execute(schedules.delete().where(schedules.c.id == record.id))
+        log.info("%s completed and was deleted (ActionAfterCompletion DELETE)", record.arn)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` (tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
