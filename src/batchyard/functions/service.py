@@ -1,0 +1,466 @@
+"""The function service: Lambda's control plane over the store, and invocations over the pool.
+
+:class:`FunctionService` is what the Lambda API, the engine's Lambda tasks, the scheduler and
+the console call. The control plane (create, update, get, list, delete) speaks the Lambda API's
+shapes and raises :mod:`~batchyard.functions.errors`; :meth:`FunctionService.invoke` runs one
+invocation in a warm worker and answers an :class:`InvokeResult` (what the Invoke API returns),
+while the invocation's START/END/REPORT lines and output go to the log store in the background.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import json
+import math
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from batchyard.functions import config as configuration
+from batchyard.functions.code import CodeCache, check_zip, digest
+from batchyard.functions.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    function_exists,
+    function_not_found,
+    revision_mismatch,
+)
+from batchyard.functions.logship import LogShipper, LogSink
+from batchyard.functions.pool import WorkerPool
+from batchyard.functions.repository import (
+    Code,
+    FunctionExists,
+    FunctionRecord,
+    Functions,
+    RevisionMismatch,
+)
+from batchyard.functions.worker import Outcome, WorkerSpec
+from batchyard.store import Store
+
+LOG_TAIL_BYTES = 4096
+MAX_SYNC_PAYLOAD = 6_291_456
+INVOCATION_HISTORY = 100
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What Invoke answers: status 200/202/204, the payload, ``FunctionError``, ``LogResult``."""
+
+    status_code: int
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the function failed
+    log_tail: str | None = None  # base64 of the last 4 KB of the invocation's log
+    executed_version: str = "$LATEST"
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class InvocationSummary:
+    """One recent invocation, for the console."""
+
+    request_id: str
+    function_name: str
+    invocation_type: str
+    started: datetime
+    duration_ms: float
+    status: str  # Succeeded | Failed | TimedOut
+    error_type: str | None
+    cold_start: bool
+    log_stream: str
+
+
+def parse_name(name_or_arn: str) -> tuple[str, str | None]:
+    """Function name and qualifier from a name, ``name:qualifier``, a partial or full ARN."""
+    parts = name_or_arn.split(":")
+    if name_or_arn.startswith("arn:") and len(parts) >= 7:
+        return parts[6], parts[7] if len(parts) > 7 else None
+    if len(parts) >= 3 and parts[1] == "function":  # ACCOUNT:function:NAME[:QUALIFIER]
+        return parts[2], parts[3] if len(parts) > 3 else None
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return name_or_arn, None
+
+
+class FunctionService:
+    """Lambda-compatible functions of one server (see the package docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        logs: LogSink | None,
+        *,
+        data_dir: Path,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        worker_env: dict[str, str] | None = None,
+        pool: WorkerPool | None = None,
+        event_workers: int = 8,
+    ) -> None:
+        self.store = store
+        self.region = region
+        self.account = account
+        self._functions = Functions(store.db)
+        self._code = Code(store.db)
+        self.code = CodeCache(data_dir / "functions" / "code", self._code.get)
+        self.pool = pool or WorkerPool()
+        self.logs = LogShipper(logs)
+        self._worker_env = tuple(sorted((worker_env or {}).items()))
+        self._events = ThreadPoolExecutor(event_workers, thread_name_prefix="lambda-event")
+        self._history: dict[str, collections.deque[InvocationSummary]] = {}
+        self._history_lock = threading.Lock()
+
+    # --- names -------------------------------------------------------------------------------
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        base = configuration.function_arn(self.region, self.account, name)
+        return f"{base}:{qualifier}" if qualifier else base
+
+    def _record(self, name_or_arn: str, qualifier: str | None = None) -> FunctionRecord:
+        name, parsed = parse_name(name_or_arn)
+        qualifier = qualifier or parsed
+        record = self._functions.get(name)
+        if record is None or qualifier not in (None, "$LATEST"):
+            raise function_not_found(self.arn(name, qualifier))
+        return record
+
+    def exists(self, name_or_arn: str) -> bool:
+        name, qualifier = parse_name(name_or_arn)
+        return qualifier in (None, "$LATEST") and self._functions.get(name) is not None
+
+    def names(self) -> list[str]:
+        return self._functions.names()
+
+    def _render(self, record: FunctionRecord, stage: str = "get") -> dict[str, Any]:
+        return configuration.render(
+            record,
+            region=self.region,
+            account=self.account,
+            code_size=int(record.config["CodeSize"]),
+            stage=stage,
+        )
+
+    # --- control plane -----------------------------------------------------------------------
+
+    def create_function(self, params: dict[str, Any]) -> dict[str, Any]:
+        """CreateFunction: ``params`` as the API parses them (``Code.ZipFile`` as bytes)."""
+        name = str(params["FunctionName"])
+        name, _ = parse_name(name)
+        if params.get("PackageType", "Zip") != "Zip":
+            raise InvalidParameterValueException(
+                "batchyard runs Zip packages only (PackageType Image is not supported)."
+            )
+        if "Runtime" not in params:
+            raise InvalidParameterValueException("Runtime must be specified for Zip functions.")
+        if "Handler" not in params:
+            raise InvalidParameterValueException("Handler must be specified for Zip functions.")
+        settable = {k: params[k] for k in configuration.SETTABLE if k in params}
+        configuration.check(settable)
+        archive = _zip_of(params.get("Code") or {})
+        sha_hex, sha_b64 = digest(archive)
+        config = {**configuration.defaults(name), **settable}
+        config.update(CodeSha256=sha_b64, CodeSize=len(archive))
+        if self._functions.get(name) is not None:
+            raise function_exists(name)
+        self._code.put(sha_hex, archive)
+        record = FunctionRecord(
+            name=name,
+            revision_id=str(uuid.uuid4()),
+            code_sha256=sha_hex,
+            last_modified=_now(),
+            config={**config, "Tags": dict(params.get("Tags") or {})},
+        )
+        try:
+            self._functions.create(record)
+        except FunctionExists:
+            raise function_exists(name) from None
+        return self._render(record, "create")
+
+    def get_function(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+        record = self._record(name_or_arn, qualifier)
+        result: dict[str, Any] = {
+            "Configuration": self._render(record),
+            "Code": {
+                "RepositoryType": "S3",
+                "Location": self.code.archive_path(record.code_sha256).as_uri(),
+            },
+        }
+        tags = record.config.get("Tags") or {}
+        if tags:
+            result["Tags"] = dict(tags)
+        return result
+
+    def get_configuration(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+        return self._render(self._record(name_or_arn, qualifier))
+
+    def list_functions(
+        self, marker: str | None = None, max_items: int | None = None
+    ) -> dict[str, Any]:
+        limit = max(1, min(int(max_items or 50), 50))
+        after = None
+        if marker:
+            try:
+                after = base64.urlsafe_b64decode(marker.encode()).decode()
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidParameterValueException("Invalid marker: " + marker) from None
+        records = self._functions.page(after, limit + 1)
+        page = records[:limit]
+        result: dict[str, Any] = {"Functions": [self._render(r) for r in page]}
+        if len(records) > limit:
+            result["NextMarker"] = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+        return result
+
+    def update_code(self, name_or_arn: str, params: dict[str, Any]) -> dict[str, Any]:
+        record = self._record(name_or_arn)
+        _check_revision(record, params.get("RevisionId"))
+        archive = _zip_of(params)
+        sha_hex, sha_b64 = digest(archive)
+        if params.get("DryRun"):
+            config = {**record.config, "CodeSha256": sha_b64, "CodeSize": len(archive)}
+            return self._render(replace(record, config=config), "update")
+        self._code.put(sha_hex, archive)
+        config = {**record.config, "CodeSha256": sha_b64, "CodeSize": len(archive)}
+        if "Architectures" in params:
+            config["Architectures"] = list(params["Architectures"])
+        updated = replace(
+            record,
+            code_sha256=sha_hex,
+            config=config,
+            revision_id=str(uuid.uuid4()),
+            last_modified=_now(),
+        )
+        self._save(updated, record.revision_id)
+        return self._render(updated, "update")
+
+    def update_configuration(self, name_or_arn: str, params: dict[str, Any]) -> dict[str, Any]:
+        record = self._record(name_or_arn)
+        _check_revision(record, params.get("RevisionId"))
+        settable = {k: params[k] for k in configuration.SETTABLE if k in params}
+        configuration.check(settable)
+        updated = replace(
+            record,
+            config={**record.config, **settable},
+            revision_id=str(uuid.uuid4()),
+            last_modified=_now(),
+        )
+        self._save(updated, record.revision_id)
+        return self._render(updated, "update")
+
+    def _save(self, record: FunctionRecord, expected: str) -> None:
+        try:
+            self._functions.update(record, expected)
+        except RevisionMismatch:
+            raise revision_mismatch() from None
+        self.pool.retire(record.name)  # warm workers of the old revision go
+
+    def delete_function(self, name_or_arn: str, qualifier: str | None = None) -> None:
+        name, parsed = parse_name(name_or_arn)
+        if (qualifier or parsed) not in (None, "$LATEST"):
+            raise function_not_found(self.arn(name, qualifier or parsed))
+        if not self._functions.delete(name):
+            raise function_not_found(self.arn(name))
+        self.pool.retire(name)
+        self._code.collect()
+
+    # --- invocations -------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        name_or_arn: str,
+        payload: bytes = b"",
+        invocation_type: str = "RequestResponse",
+        *,
+        log_type: str | None = None,
+        qualifier: str | None = None,
+        request_id: str | None = None,
+    ) -> InvokeResult:
+        """Invoke a function as the Invoke API does (see the package docstring)."""
+        record = self._record(name_or_arn, qualifier)
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError as exc:
+                raise InvalidRequestContentException(
+                    "Could not parse request body into json: Could not parse payload into json: "
+                    f"{exc}"
+                ) from None
+        request_id = request_id or str(uuid.uuid4())
+        if invocation_type == "DryRun":
+            return InvokeResult(204, b"", request_id=request_id)
+        if invocation_type == "Event":
+            self._events.submit(self._run, record, payload, "Event", request_id)
+            return InvokeResult(202, b"", request_id=request_id)
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            raise RequestTooLargeException(
+                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction "
+                "operation"
+            )
+        outcome, log_text = self._run(record, payload, "RequestResponse", request_id)
+        tail = None
+        if log_type == "Tail":
+            tail = base64.b64encode(log_text.encode()[-LOG_TAIL_BYTES:]).decode()
+        return InvokeResult(
+            200,
+            outcome.payload,
+            function_error=None if outcome.ok else "Unhandled",
+            log_tail=tail,
+            request_id=request_id,
+        )
+
+    def _run(
+        self, record: FunctionRecord, payload: bytes, kind: str, request_id: str
+    ) -> tuple[Outcome, str]:
+        spec = self._spec(record)
+        started = _now()
+        worker, cold = self.pool.acquire(spec)
+        invoked = _now() if cold else started  # after the init phase of a cold start
+        try:
+            outcome = worker.invoke(request_id, payload, self.arn(record.name))
+        finally:
+            self.pool.release(worker)
+        events, text = self._log_events(record, outcome, request_id, started, invoked)
+        self.logs.ship(f"/aws/lambda/{record.name}", worker.stream, events)
+        self._remember(
+            InvocationSummary(
+                request_id=request_id,
+                function_name=record.name,
+                invocation_type=kind,
+                started=started,
+                duration_ms=outcome.duration_ms,
+                status="Succeeded"
+                if outcome.ok
+                else ("TimedOut" if outcome.timed_out else "Failed"),
+                error_type=outcome.error_type,
+                cold_start=cold,
+                log_stream=worker.stream,
+            )
+        )
+        return outcome, text
+
+    def _spec(self, record: FunctionRecord) -> WorkerSpec:
+        config = record.config
+        variables = (config.get("Environment") or {}).get("Variables") or {}
+        return WorkerSpec(
+            function_name=record.name,
+            function_arn=self.arn(record.name),
+            code_dir=self.code.directory(record.code_sha256),
+            handler=str(config["Handler"]),
+            runtime=str(config["Runtime"]),
+            memory_mb=int(config.get("MemorySize", configuration.DEFAULT_MEMORY)),
+            timeout_s=int(config.get("Timeout", configuration.DEFAULT_TIMEOUT)),
+            environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
+            region=self.region,
+            revision=record.revision_id,
+            extra_env=self._worker_env,
+        )
+
+    def _log_events(
+        self,
+        record: FunctionRecord,
+        outcome: Outcome,
+        request_id: str,
+        started: datetime,
+        invoked: datetime,
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Lambda's platform lines around the handler's own, and the invocation's log text."""
+        init_ms = int(started.timestamp() * 1000)
+        lines: list[tuple[int, str]] = []
+        if outcome.init_ms is not None:
+            runtime = str(record.config["Runtime"])
+            version = configuration.runtime_version_arn(self.region, runtime)
+            lines.append(
+                (
+                    init_ms,
+                    f"INIT_START Runtime Version: {runtime.replace('python', 'python:')}.v1"
+                    f"\tRuntime Version ARN: {version}\n",
+                )
+            )
+        # Output of the init phase (module-level prints) precedes START, as on Lambda.
+        lines.extend((max(stamp, init_ms), text) for stamp, text in outcome.init_logs)
+        start_ms = max([int(invoked.timestamp() * 1000), *(stamp for stamp, _ in lines)])
+        handler_lines = sorted(outcome.logs, key=lambda item: item[0])
+        lines.append((start_ms, f"START RequestId: {request_id} Version: $LATEST\n"))
+        lines.extend((max(stamp, start_ms), text) for stamp, text in handler_lines)
+        end_ms = max([start_ms, *(stamp for stamp, _ in handler_lines)]) + int(outcome.duration_ms)
+        if outcome.timed_out:
+            moment = datetime.fromtimestamp(end_ms / 1000, UTC)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+            timeout = float(record.config.get("Timeout", configuration.DEFAULT_TIMEOUT))
+            lines.append(
+                (end_ms, f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n")
+            )
+        lines.append((end_ms, f"END RequestId: {request_id}\n"))
+        lines.append((end_ms, report_line(record, outcome, request_id)))
+        events = [{"timestamp": stamp, "message": text} for stamp, text in lines]
+        text = "".join(text for _, text in lines if not text.startswith("INIT_START"))
+        return events, text
+
+    def _remember(self, summary: InvocationSummary) -> None:
+        with self._history_lock:
+            history = self._history.setdefault(
+                summary.function_name, collections.deque(maxlen=INVOCATION_HISTORY)
+            )
+            history.appendleft(summary)
+
+    def list_invocations(self, name: str) -> list[InvocationSummary]:
+        """The latest invocations of a function on this server, newest first (at most 100)."""
+        with self._history_lock:
+            return list(self._history.get(parse_name(name)[0], ()))
+
+    def flush_logs(self) -> None:
+        self.logs.flush()
+
+    def close(self) -> None:
+        self._events.shutdown(wait=True, cancel_futures=True)
+        self.pool.close()
+        self.logs.close()
+
+
+def report_line(record: FunctionRecord, outcome: Outcome, request_id: str) -> str:
+    """``REPORT RequestId: …\\tDuration: … ms\\tBilled Duration: … ms\\t…`` as Lambda writes it.
+
+    Billed duration rounds up to the millisecond and includes a cold start's init phase (Lambda
+    bills INIT for every runtime since August 2025).
+    """
+    memory = int(record.config.get("MemorySize", configuration.DEFAULT_MEMORY))
+    billed = math.ceil(outcome.duration_ms + (outcome.init_ms or 0.0)) or 1
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
+        f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\t"
+        f"Max Memory Used: {outcome.max_memory_mb} MB\t"
+    )
+    if outcome.init_ms is not None:
+        line += f"Init Duration: {outcome.init_ms:.2f} ms\t"
+    if outcome.timed_out:
+        line += "Status: timeout\n"
+    else:
+        line += "\n"
+    return line
+
+
+def _zip_of(code: dict[str, Any]) -> bytes:
+    archive = code.get("ZipFile")
+    if archive is None:
+        if code.get("S3Bucket") or code.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "batchyard takes function code as ZipFile only (S3Bucket/S3Key and ImageUri "
+                "are not supported)."
+            )
+        raise InvalidParameterValueException("Please provide a source for function code.")
+    data = bytes(archive)
+    check_zip(data)
+    return data
+
+
+def _check_revision(record: FunctionRecord, revision_id: Any) -> None:
+    if revision_id is not None and revision_id != record.revision_id:
+        raise revision_mismatch()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
