@@ -16,7 +16,10 @@ from types import FrameType
 import uvicorn
 
 from batchyard.api.app import App, ServerConfig
+from batchyard.api.ecs import install_ecs
+from batchyard.api.lambda_ import install_functions
 from batchyard.api.logs import LogsApi
+from batchyard.api.scheduler import install as install_scheduler
 from batchyard.api.stepfunctions.wiring import install as install_stepfunctions
 from batchyard.logs import LogStore
 
@@ -71,6 +74,12 @@ def build_app(config: ServerConfig) -> App:
     app.add_worker(RetentionWorker(store))
     # Step Functions: state store (state.db or --store), engine workers, the API.
     backend = install_stepfunctions(app, config, logs=store)
+    # Lambda: functions in the state store, run in warm workers; the engine's Lambda tasks.
+    install_functions(app, config, backend.store, store, engine=backend.engine)
+    # ECS: clusters, task definitions, tasks run by the supervisor on the cluster's runner.
+    install_ecs(app, config, backend.store, store)
+    # EventBridge Scheduler: schedules and slots in the state store, delivered to the engine.
+    install_scheduler(app, config, backend)
     # The web console, last: it shows whatever the server installed above.
     from batchyard.web.wiring import install as install_console  # web imports api: no cycle
 

@@ -102,8 +102,10 @@ def call_handler(
     try:
         result = handler(wire_event, context)
     except Exception as exc:
-        document = _error_document(exc, request_id)
-        return None, document["errorType"], json.dumps(document), request_id
+        # A handler that runs elsewhere (a worker process) hands Lambda's document over as is.
+        remote = getattr(exc, "error_document", None)
+        document = remote if isinstance(remote, dict) else _error_document(exc, request_id)
+        return None, str(document.get("errorType", "Unhandled")), json.dumps(document), request_id
     if timeout is not None and time.monotonic() - started > timeout:
         return None, "States.Timeout", None, request_id
     try:
