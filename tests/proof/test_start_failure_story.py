@@ -1,0 +1,305 @@
+"""The start-failure story, end to end through boto3 against a real server.
+
+A team ran Fargate tasks from Step Functions; some failed to start (``StopCode:
+TaskFailedToStart``). AWS has no error name for that, so they wrote a Lambda function
+``error_handler`` that raises ``TaskFailedToStartException`` when the stopped task's
+``StopCode`` is ``TaskFailedToStart``, and a Catch on it that waits and loops back. Their state
+machine runs here unchanged. batchyard's extension makes the same retry three lines:
+``Retry: [{"ErrorEquals": ["ECS.TaskFailedToStart"], ...}]``.
+
+Both run on the local runner and on the docker runner (a local busybox image), with a task
+definition tagged ``batchyard:inject-start-failures = 2``: launches 1 and 2 fail to start with
+ECS's own reasons, launch 3 succeeds. Each test asserts the exact history.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchyard.api import ServerConfig
+from batchyard.api import server as server_module
+from batchyard.ecs.injection import injected_reason
+from tests.api.conftest import RunningServer, free_port, serve_app
+from tests.support.images import busybox_image, require_docker
+
+HANDLER = """
+class TaskFailedToStartException(Exception):
+    pass
+
+
+def error_handler(event, context):
+    if event["result"]["StopCode"] == "TaskFailedToStart":
+        raise TaskFailedToStartException(event["result"]["StoppedReason"])
+    return event
+"""
+
+FAILURES = 2
+WAIT_SECONDS = 1
+EXECUTION_TIMEOUT_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir = tmp_path_factory.mktemp("story")
+    port = free_port()
+    config = ServerConfig(port=port, data_dir=data_dir, strict_output=True)
+    app = server_module.build_app(config)  # looked up here: the server exactly as it ships
+    for url in serve_app(app, port):
+        yield RunningServer(app, url, data_dir)
+
+
+@pytest.fixture(scope="module")
+def handler_arn(server: RunningServer) -> str:
+    """The team's ``error_handler``, created through the Lambda API."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", HANDLER)
+    created = server.client("lambda").create_function(
+        FunctionName="error_handler",
+        Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/lambda",
+        Handler="handler.error_handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=30,
+    )
+    return str(created["FunctionArn"])
+
+
+def _cluster_and_definition(
+    server: RunningServer, runner: str, story: str, image: str
+) -> tuple[str, str]:
+    """A cluster run by ``runner`` and a task definition whose first launches fail to start."""
+    ecs = server.client("ecs")
+    cluster = ecs.create_cluster(
+        clusterName=f"{story}-{runner}", tags=[{"key": "batchyard:runner", "value": runner}]
+    )["cluster"]["clusterArn"]
+    family = f"{story}-{runner}"
+    ecs.register_task_definition(
+        family=family,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "job", "image": image, "command": ["true"], "essential": True}
+        ],
+        tags=[{"key": "batchyard:inject-start-failures", "value": str(FAILURES)}],
+    )
+    return cluster, family
+
+
+def _run_task_state(cluster: str, family: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync",
+        "Parameters": {
+            "Cluster": cluster,
+            "TaskDefinition": family,
+            "LaunchType": "FARGATE",
+            "NetworkConfiguration": {
+                "AwsvpcConfiguration": {
+                    "Subnets": ["subnet-0123456789abcdef0"],
+                    "AssignPublicIp": "DISABLED",
+                }
+            },
+            "Overrides": {"ContainerOverrides": [{"Name": "job", "Command": ["true"]}]},
+        },
+        **fields,
+    }
+
+
+NEXT_STEP = {
+    "Type": "Pass",
+    "Parameters": {"TaskArn.$": "$.TaskArn", "ExitCode.$": "$.Containers[0].ExitCode"},
+    "End": True,
+}
+
+
+def lambda_loop_definition(cluster: str, family: str, handler: str) -> dict[str, Any]:
+    """The team's definition as they wrote it on AWS."""
+    return {
+        "StartAt": "Run Fargate Task",
+        "States": {
+            "Run Fargate Task": _run_task_state(
+                cluster,
+                family,
+                Catch=[
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "ResultPath": "$.result",
+                        "Next": "Error Handler",
+                    }
+                ],
+                Next="Next Step",
+            ),
+            "Error Handler": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": handler,
+                    "Payload": {"result.$": "States.StringToJson($.result.Cause)"},
+                },
+                "Catch": [
+                    {
+                        "ErrorEquals": ["TaskFailedToStartException"],
+                        "ResultPath": "$.handler",
+                        "Next": "Wait Before Retry",
+                    }
+                ],
+                "Next": "Job Failed",
+            },
+            "Wait Before Retry": {
+                "Type": "Wait",
+                "Seconds": WAIT_SECONDS,
+                "Next": "Run Fargate Task",
+            },
+            "Job Failed": {"Type": "Fail", "Error": "JobFailed", "Cause": "the task failed"},
+            "Next Step": NEXT_STEP,
+        },
+    }
+
+
+def retry_definition(cluster: str, family: str) -> dict[str, Any]:
+    """The same, with batchyard's three-line Retry."""
+    retry = [{"ErrorEquals": ["ECS.TaskFailedToStart"], "IntervalSeconds": 1, "MaxAttempts": 3}]
+    return {
+        "StartAt": "Run Fargate Task",
+        "States": {
+            "Run Fargate Task": _run_task_state(cluster, family, Retry=retry, Next="Next Step"),
+            "Next Step": NEXT_STEP,
+        },
+    }
+
+
+def _run(server: RunningServer, name: str, definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Create the state machine, run it to its end; its whole history."""
+    sfn = server.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/StepFunctions",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{name} still RUNNING after {EXECUTION_TIMEOUT_S}s"
+        time.sleep(0.1)
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution):
+        events.extend(page["events"])
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED", (described, [e["type"] for e in events])
+    return events
+
+
+RUN_TASK_FAILED = [
+    "TaskStateEntered",
+    "TaskScheduled",
+    "TaskStarted",
+    "TaskSubmitted",
+    "TaskFailed",
+    "TaskStateExited",
+]
+HANDLER_RAISED = [
+    "TaskStateEntered",
+    "TaskScheduled",
+    "TaskStarted",
+    "TaskFailed",
+    "TaskStateExited",
+]
+WAITED = ["WaitStateEntered", "WaitStateExited"]
+RUN_TASK_SUCCEEDED = [
+    "TaskStateEntered",
+    "TaskScheduled",
+    "TaskStarted",
+    "TaskSubmitted",
+    "TaskSucceeded",
+    "TaskStateExited",
+]
+FINISHED = ["PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+
+
+def _check_launches(server: RunningServer, events: list[dict[str, Any]], cluster: str) -> None:
+    """Two start failures with ECS's reasons (as AWS records them), then a clean run."""
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    ecs_failures = [f for f in failed if f["resourceType"] == "ecs"]
+    assert [f["error"] for f in ecs_failures] == ["States.TaskFailed"] * FAILURES
+    stopped = [json.loads(f["cause"]) for f in ecs_failures]
+    assert [t["StopCode"] for t in stopped] == ["TaskFailedToStart"] * FAILURES
+    assert [t["StoppedReason"] for t in stopped] == [
+        injected_reason(n + 1) for n in range(FAILURES)
+    ]
+    assert all(t["StartedBy"] == "AWS Step Functions" for t in stopped)
+    succeeded = [e for e in events if e["type"] == "TaskSucceeded"][-1]
+    task = json.loads(succeeded["taskSucceededEventDetails"]["output"])
+    assert task["LastStatus"] == "STOPPED" and task["StopCode"] == "EssentialContainerExited"
+    assert task["Containers"][0]["ExitCode"] == 0
+    output = json.loads(events[-1]["executionSucceededEventDetails"]["output"])
+    assert output == {"TaskArn": task["TaskArn"], "ExitCode": 0}
+    # The ECS API shows the same three launches.
+    ecs = server.client("ecs")
+    arns = ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED")["taskArns"]
+    described = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+    assert sorted(t["stopCode"] for t in described) == sorted(
+        ["TaskFailedToStart"] * FAILURES + ["EssentialContainerExited"]
+    )
+    assert {t["startedBy"] for t in described} == {"AWS Step Functions"}
+
+
+def _image(runner: str) -> str:
+    if runner == "docker":
+        require_docker()
+        return busybox_image()
+    return "busybox"  # the local runner runs the command on the host
+
+
+@pytest.mark.parametrize("runner", ["local", "docker"])
+def test_lambda_catch_loop(server: RunningServer, handler_arn: str, runner: str) -> None:
+    cluster, family = _cluster_and_definition(server, runner, "loop", _image(runner))
+    events = _run(server, f"loop-{runner}", lambda_loop_definition(cluster, family, handler_arn))
+    expected = ["ExecutionStarted"]
+    expected += (RUN_TASK_FAILED + HANDLER_RAISED + WAITED) * FAILURES
+    expected += RUN_TASK_SUCCEEDED + FINISHED
+    assert [e["type"] for e in events] == expected
+    handled = [
+        e["taskFailedEventDetails"]
+        for e in events
+        if e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["resourceType"] == "lambda"
+    ]
+    assert [h["error"] for h in handled] == ["TaskFailedToStartException"] * FAILURES
+    assert [json.loads(h["cause"])["errorMessage"] for h in handled] == [
+        injected_reason(n + 1) for n in range(FAILURES)
+    ]
+    _check_launches(server, events, cluster)
+
+
+@pytest.mark.parametrize("runner", ["local", "docker"])
+def test_three_line_retry(server: RunningServer, runner: str) -> None:
+    cluster, family = _cluster_and_definition(server, runner, "retry", _image(runner))
+    events = _run(server, f"retry-{runner}", retry_definition(cluster, family))
+    attempt_failed = ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskFailed"]
+    expected = ["ExecutionStarted", "TaskStateEntered"]
+    expected += attempt_failed * FAILURES
+    expected += [
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+    ]
+    expected += FINISHED
+    assert [e["type"] for e in events] == expected
+    _check_launches(server, events, cluster)
+
+
+def test_story_data_dir_is_used(server: RunningServer) -> None:
+    """The server under test keeps its state where it was told (not in a shared default)."""
+    assert Path(server.data_dir, "state.db").exists()
