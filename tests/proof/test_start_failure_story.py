@@ -303,3 +303,147 @@ def test_three_line_retry(server: RunningServer, runner: str) -> None:
 def test_story_data_dir_is_used(server: RunningServer) -> None:
     """The server under test keeps its state where it was told (not in a shared default)."""
     assert Path(server.data_dir, "state.db").exists()
+
+
+# --- the other patterns, end to end ------------------------------------------------------------
+
+CALL_BACK = (
+    "import json, os, boto3\n"
+    "sfn = boto3.client('stepfunctions', endpoint_url=os.environ['ENDPOINT'],\n"
+    "    region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n"
+    "sfn.send_task_success(taskToken=os.environ['TASK_TOKEN'],\n"
+    "    output=json.dumps({'from': 'container', 'job': os.environ['JOB']}))\n"
+)
+
+
+def _plain_definition(server: RunningServer, name: str, command: list[str]) -> str:
+    ecs = server.client("ecs")
+    ecs.create_cluster(clusterName=name, tags=[{"key": "batchyard:runner", "value": "local"}])
+    ecs.register_task_definition(
+        family=name,
+        containerDefinitions=[{"name": "job", "image": "busybox", "command": command}],
+    )
+    return name
+
+
+def _start(server: RunningServer, name: str, definition: dict[str, Any], text: str) -> str:
+    sfn = server.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/StepFunctions",
+    )["stateMachineArn"]
+    return str(sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"])
+
+
+def _wait(server: RunningServer, execution: str) -> dict[str, Any]:
+    sfn = server.client("stepfunctions")
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution} still RUNNING"
+        time.sleep(0.1)
+    return dict(described)
+
+
+def test_wait_for_task_token_from_the_container(server: RunningServer) -> None:
+    """The token reaches the container through an Environment override; the container answers
+    with SendTaskSuccess through boto3, as it would on Fargate."""
+    import sys
+
+    family = _plain_definition(server, "callback", [sys.executable, "-c", CALL_BACK])
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken",
+                "Parameters": {
+                    "Cluster": family,
+                    "TaskDefinition": family,
+                    "Overrides": {
+                        "ContainerOverrides": [
+                            {
+                                "Name": "job",
+                                "Environment": [
+                                    {"Name": "TASK_TOKEN", "Value.$": "$$.Task.Token"},
+                                    {"Name": "ENDPOINT", "Value": server.url},
+                                    {"Name": "JOB", "Value.$": "$.job"},
+                                ],
+                            }
+                        ]
+                    },
+                },
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    execution = _start(server, "callback", definition, '{"job": "nightly"}')
+    described = _wait(server, execution)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"from": "container", "job": "nightly"}
+    history = server.client("stepfunctions").get_execution_history(executionArn=execution)
+    assert [e["type"] for e in history["events"]] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_stop_execution_stops_the_ecs_task(server: RunningServer) -> None:
+    family = _plain_definition(server, "stopped", ["sleep", "60"])
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {"Cluster": family, "TaskDefinition": family},
+                "End": True,
+            }
+        },
+    }
+    execution = _start(server, "stopped", definition, "{}")
+    sfn = server.client("stepfunctions")
+    ecs = server.client("ecs")
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while not ecs.list_tasks(cluster=family, desiredStatus="RUNNING")["taskArns"]:
+        assert time.monotonic() < deadline, "the task never ran"
+        time.sleep(0.1)
+    sfn.stop_execution(executionArn=execution, error="Halt", cause="operator")
+    task_arn = ecs.list_tasks(cluster=family, desiredStatus="STOPPED")["taskArns"][0]
+    while (task := ecs.describe_tasks(cluster=family, tasks=[task_arn])["tasks"][0])[
+        "lastStatus"
+    ] != "STOPPED":
+        assert time.monotonic() < deadline, "the task was not stopped"
+        time.sleep(0.1)
+    assert task["stopCode"] == "UserInitiated"
+    assert task["stoppedReason"] == f"Step Functions execution {execution} was stopped"
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+
+
+def test_request_response_answers_at_once(server: RunningServer) -> None:
+    family = _plain_definition(server, "fire", ["true"])
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask",
+                "Parameters": {"Cluster": family, "TaskDefinition": family},
+                "End": True,
+            }
+        },
+    }
+    described = _wait(server, _start(server, "fire", definition, "{}"))
+    assert described["status"] == "SUCCEEDED"
+    output = json.loads(described["output"])
+    assert output["Failures"] == [] and output["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    (task,) = output["Tasks"]
+    assert task["TaskDefinitionArn"].endswith(f":task-definition/{family}:1")
+    assert "StartedBy" not in task
