@@ -85,7 +85,11 @@ def shell_definition(
         "essential": True,
         "logConfiguration": {
             "logDriver": "awslogs",
-            "options": {"awslogs-group": f"/ecs/{family}", "awslogs-stream-prefix": "ecs"},
+            "options": {
+                "awslogs-group": f"/ecs/{family}",
+                "awslogs-stream-prefix": "ecs",
+                "awslogs-create-group": "true",
+            },
         },
         **extra,
     }

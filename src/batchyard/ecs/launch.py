@@ -56,7 +56,9 @@ def _awslogs(container: dict[str, Any]) -> AwsLogs | None:
         return None
     options = logging.get("options") or {}
     return AwsLogs(
-        group=options["awslogs-group"], stream_prefix=options.get("awslogs-stream-prefix")
+        group=options["awslogs-group"],
+        stream_prefix=options.get("awslogs-stream-prefix"),
+        create_group=str(options.get("awslogs-create-group", "")).lower() == "true",
     )
 
 
