@@ -20,6 +20,7 @@ from batchyard.api.ecs import install_ecs
 from batchyard.api.lambda_ import install_functions
 from batchyard.api.logs import LogsApi
 from batchyard.api.scheduler import install as install_scheduler
+from batchyard.api.stepfunctions.wiring import connect_ecs
 from batchyard.api.stepfunctions.wiring import install as install_stepfunctions
 from batchyard.logs import LogStore
 
@@ -77,7 +78,7 @@ def build_app(config: ServerConfig) -> App:
     # Lambda: functions in the state store, run in warm workers; the engine's Lambda tasks.
     install_functions(app, config, backend.store, store, engine=backend.engine)
     # ECS: clusters, task definitions, tasks run by the supervisor on the cluster's runner.
-    install_ecs(app, config, backend.store, store)
+    connect_ecs(backend, install_ecs(app, config, backend.store, store))
     # EventBridge Scheduler: schedules and slots in the state store, delivered to the engine.
     install_scheduler(app, config, backend)
     # The web console, last: it shows whatever the server installed above.
