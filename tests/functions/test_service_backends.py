@@ -1,0 +1,126 @@
+"""The function service on SQLite and PostgreSQL: the repository contract, replicas, schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from batchyard.functions import FunctionService, ResourceNotFoundException
+from batchyard.functions.errors import PreconditionFailedException
+from batchyard.functions.repository import lambda_code, lambda_functions
+from batchyard.store import Store
+from batchyard.store.schema import metadata
+from tests.functions.conftest import HANDLER, ROLE, zip_of
+from tests.store.conftest import (  # noqa: F401 - fixtures: a migrated database per backend
+    backend,
+    open_stores,
+    postgres_schema,
+    sqlite_template,
+    store,
+    store_url,
+)
+
+
+def params(name: str, source: str = HANDLER, **extra: Any) -> dict[str, Any]:
+    return {
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": zip_of({"app.py": source})},
+        **extra,
+    }
+
+
+@pytest.fixture
+def service(store: Store, tmp_path: Path) -> Iterator[FunctionService]:  # noqa: F811
+    functions = FunctionService(store, None, data_dir=tmp_path / "one")
+    yield functions
+    functions.close()
+
+
+def test_the_migration_creates_exactly_the_declared_tables(store: Store) -> None:  # noqa: F811
+    with store.transaction() as tx:
+        diffs = compare_metadata(MigrationContext.configure(tx.connection), metadata)
+    mine = {lambda_functions.name, lambda_code.name}
+    assert [d for d in diffs if _table_of(d) in mine] == []
+
+
+def _table_of(diff: Any) -> str | None:
+    """The table a diff of ``compare_metadata`` is about (a table, a column, an index...)."""
+    item = diff[0] if isinstance(diff, list) else diff
+    for part in item[1:]:
+        if isinstance(part, str) and part.startswith("lambda_"):
+            return part
+        table = getattr(part, "table", None)
+        if table is not None:
+            return str(table.name)
+        name = getattr(part, "name", None)
+        if name is not None:
+            return str(name)
+    return None
+
+
+def test_create_invoke_update_list_delete(service: FunctionService) -> None:
+    created = service.create_function(params("svc", Timeout=4))
+    assert created["Timeout"] == 4
+    result = service.invoke("svc", b'{"n": 1}')
+    assert (result.status_code, result.function_error) == (200, None)
+    assert json.loads(result.payload) == {"echo": {"n": 1}, "calls": 1}
+    updated = service.update_configuration("svc", {"Timeout": 9})
+    assert updated["RevisionId"] != created["RevisionId"]
+    with pytest.raises(PreconditionFailedException):
+        service.update_configuration("svc", {"Timeout": 2, "RevisionId": created["RevisionId"]})
+    service.create_function(params("svc-b"))
+    page = service.list_functions(max_items=1)
+    assert [f["FunctionName"] for f in page["Functions"]] == ["svc"]
+    rest = service.list_functions(marker=page["NextMarker"])
+    assert [f["FunctionName"] for f in rest["Functions"]] == ["svc-b"]
+    service.delete_function("svc")
+    with pytest.raises(ResourceNotFoundException, match="Function not found: arn:aws:lambda"):
+        service.invoke("svc")
+    summaries = service.list_invocations("svc")
+    assert [s.status for s in summaries] == ["Succeeded"]
+    assert summaries[0].cold_start is True
+
+
+def test_a_replica_runs_code_created_on_another(
+    open_stores: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    one = FunctionService(open_stores(), None, data_dir=tmp_path / "one")
+    two = FunctionService(open_stores(), None, data_dir=tmp_path / "two")
+    try:
+        one.create_function(params("shared"))
+        result = two.invoke("shared", b'{"from": "two"}')
+        assert json.loads(result.payload)["echo"] == {"from": "two"}
+        assert (tmp_path / "two" / "functions" / "code").is_dir()
+        source = "def handler(event, context):\n    return 'new'\n"
+        one.update_code("shared", {"ZipFile": zip_of({"app.py": source})})
+        # The other replica sees the new revision and replaces its warm worker.
+        assert json.loads(two.invoke("shared").payload) == "new"
+    finally:
+        one.close()
+        two.close()
+
+
+def test_the_function_error_and_log_tail_through_the_python_api(
+    service: FunctionService,
+) -> None:
+    import base64
+
+    service.create_function(params("api"))
+    result = service.invoke("api", b'{"action": "fail", "why": "z"}', log_type="Tail")
+    assert result.function_error == "Unhandled"
+    document = json.loads(result.payload)
+    assert document["requestId"] == result.request_id
+    assert result.log_tail is not None
+    tail = base64.b64decode(result.log_tail).decode()
+    assert "[ERROR] ValueError: bad input: z\nTraceback (most recent call last):" in tail
+    assert service.invoke("api", b"{}", "DryRun").status_code == 204
