@@ -64,7 +64,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def make_scheduler(store: Store, clock: FakeClock, recorder: Recorder) -> Callable[..., Scheduler]:
+def make_scheduler(store: Store, clock: FakeClock, recorder: Recorder) -> Callable[..., Scheduler]:  # noqa: F811
     made: list[Scheduler] = []
 
     def make(**options: Any) -> Scheduler:
@@ -80,7 +80,7 @@ def make_scheduler(store: Store, clock: FakeClock, recorder: Recorder) -> Callab
 
 
 @pytest.fixture
-def book(store: Store, clock: FakeClock) -> ScheduleBook:
+def book(store: Store, clock: FakeClock) -> ScheduleBook:  # noqa: F811
     return ScheduleBook(store, clock=clock, allow_second_rates=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -265,6 +266,4 @@ def test_a_schedule_starts_a_state_machine_with_context_attributes(
     assert history[0].target_ref == execution["executionArn"]
     record = server.installed.book.get("fires", None)
     upcoming = next_fire_times(record, 3)
-    assert [b - a for a, b in zip(upcoming, upcoming[1:], strict=False)] == [
-        timedelta(minutes=1)
-    ] * 2
+    assert [b - a for a, b in itertools.pairwise(upcoming)] == [timedelta(minutes=1)] * 2

@@ -93,13 +93,16 @@ class Expression:
             yield current
             current = self.next_after(current, anchor=anchor)
 
-    def _rate_after(self, after: datetime, anchor: datetime | None) -> datetime:
+    def _rate_after(self, after: datetime, anchor: datetime | None) -> datetime | None:
         assert self.period is not None
         base = self.start or anchor or after
         if after < base:
             return base
         steps = (after - base) // self.period + 1
-        return base + steps * self.period
+        try:
+            return base + steps * self.period
+        except OverflowError:  # past year 9999: there is no next time
+            return None
 
     def _cron_after(self, after: datetime) -> datetime | None:
         assert self.cron is not None
