@@ -76,11 +76,12 @@ def build_app(config: ServerConfig) -> App:
     # Step Functions: state store (state.db or --store), engine workers, the API.
     backend = install_stepfunctions(app, config, logs=store)
     # Lambda: functions in the state store, run in warm workers; the engine's Lambda tasks.
-    install_functions(app, config, backend.store, store, engine=backend.engine)
+    functions = install_functions(app, config, backend.store, store, engine=backend.engine)
     # ECS: clusters, task definitions, tasks run by the supervisor on the cluster's runner.
-    connect_ecs(backend, install_ecs(app, config, backend.store, store))
+    ecs = install_ecs(app, config, backend.store, store)
+    connect_ecs(backend, ecs)
     # EventBridge Scheduler: schedules and slots in the state store, delivered to the engine.
-    install_scheduler(app, config, backend)
+    install_scheduler(app, config, backend, ecs=ecs, functions=functions)
     # The web console, last: it shows whatever the server installed above.
     from batchyard.web.wiring import install as install_console  # web imports api: no cycle
 

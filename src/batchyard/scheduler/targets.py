@@ -195,7 +195,9 @@ class Targets:
             code = str(getattr(exc, "code", type(exc).__name__))
             retryable = code not in ("ResourceNotFoundException", "InvalidRequestContentException")
             raise TargetError(code, str(getattr(exc, "message", exc)), retryable=retryable) from exc
-        reference = answer.get("RequestId") if isinstance(answer, dict) else None
+        reference = getattr(answer, "request_id", None)
+        if isinstance(answer, dict):
+            reference = answer.get("RequestId")
         return str(reference or delivery.execution_id)
 
 
