@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,19 @@ class Console:
             aws_access_key_id=key,
             aws_secret_access_key=secret,
         )
+
+
+def fetch(
+    url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str, bytes]:
+    """(status, content type, body) of a plain HTTP request, errors included."""
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers.get("content-type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers.get("content-type", ""), error.read()
 
 
 @dataclass

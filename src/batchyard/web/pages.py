@@ -129,10 +129,12 @@ def page_routes(console: Console, guard: Guard) -> list[BaseRoute]:
     async def home(request: Request) -> Response:
         return RedirectResponse("/ui/executions", 303)
 
-    async def signin_form(request: Request, error: str = "", status: int = 200) -> Response:
+    async def signin_form(
+        request: Request, error: str = "", status: int = 200, target: str | None = None
+    ) -> Response:
         if not sessions.required:
             return RedirectResponse("/ui/executions", 303)
-        target = _safe_next(request.query_params.get("next"))
+        target = _safe_next(target or request.query_params.get("next"))
         body = _template("signin").format(
             next=html.escape(target),
             error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
@@ -147,7 +149,7 @@ def page_routes(console: Console, guard: Guard) -> list[BaseRoute]:
         secret = (form.get("secret_access_key") or [""])[0]
         target = _safe_next((form.get("next") or [""])[0])
         if not sessions.check_credentials(key_id, secret):
-            return await signin_form(request, "Unknown access key id or wrong secret.", 401)
+            return await signin_form(request, "Unknown access key id or wrong secret.", 401, target)
         response = RedirectResponse(target, 303)
         response.set_cookie(
             COOKIE,
