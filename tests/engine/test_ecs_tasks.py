@@ -9,8 +9,10 @@ with a fake clock; ``tests/proof/test_start_failure_story.py`` runs the real ser
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -429,3 +431,11 @@ def test_error_matching(
     error_equals: list[str], error: str, cause: str | None, matches: bool
 ) -> None:
     assert error_matches(error_equals, error, cause) is matches
+
+
+def test_the_guide_lists_every_injected_reason_in_order() -> None:
+    from batchyard.runners.classify import INJECTED_REASONS
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "start-failures.md").read_text()
+    listed = re.findall(r"^\d+\. `(.+)`$", guide, re.M)
+    assert listed == list(INJECTED_REASONS)
