@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from batchyard.api import ServerConfig, build_app
-from tests.api.conftest import RunningServer, free_port, serve_app
+from tests.api.conftest import RunningServer, server  # noqa: F401 - a real server per module
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
@@ -63,21 +61,12 @@ def handler(event, context):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    data_dir = tmp_path_factory.mktemp("batchyard")
-    port = free_port()
-    app = build_app(ServerConfig(port=port, data_dir=data_dir, strict_output=True))
-    for url in serve_app(app, port):
-        yield RunningServer(app, url, data_dir)
-
-
-@pytest.fixture(scope="module")
-def lam(server: RunningServer) -> Any:
+def lam(server: RunningServer) -> Any:  # noqa: F811
     return server.client("lambda")
 
 
 @pytest.fixture(scope="module")
-def logs(server: RunningServer) -> Any:
+def logs(server: RunningServer) -> Any:  # noqa: F811
     return server.client("logs")
 
 

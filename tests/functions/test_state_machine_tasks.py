@@ -29,6 +29,14 @@ def run(server: RunningServer, name: str, definition: dict[str, Any], data: Any)
     raise AssertionError("the execution did not finish")
 
 
+def one_task(resource: str, parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    task = {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
+    return {"StartAt": "Invoke", "States": {"Invoke": {**task, **extra}}}
+
+
+INVOKE = "arn:aws:states:::lambda:invoke"
+
+
 def test_lambda_invoke_runs_the_stored_function(server: RunningServer, lam: Any) -> None:
     create(lam, "sfn-echo")
     definition = {
@@ -53,21 +61,11 @@ def test_lambda_invoke_runs_the_stored_function(server: RunningServer, lam: Any)
 
 def test_a_failing_function_is_caught_by_its_error_type(server: RunningServer, lam: Any) -> None:
     create(lam, "sfn-fails")
-    definition = {
-        "StartAt": "Invoke",
-        "States": {
-            "Invoke": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": FUNCTION.format("sfn-fails"), "Payload.$": "$"},
-                "Catch": [
-                    {"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Caught"}
-                ],
-                "End": True,
-            },
-            "Caught": {"Type": "Pass", "End": True},
-        },
-    }
+    catch = [{"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Caught"}]
+    definition = one_task(
+        INVOKE, {"FunctionName": FUNCTION.format("sfn-fails"), "Payload.$": "$"}, Catch=catch
+    )
+    definition["States"]["Caught"] = {"Type": "Pass", "End": True}
     described, events = run(server, "fails-machine", definition, {"action": "fail", "why": "y"})
     assert described["status"] == "SUCCEEDED"
     error = json.loads(described["output"])["error"]
@@ -81,17 +79,7 @@ def test_a_failing_function_is_caught_by_its_error_type(server: RunningServer, l
 
 
 def test_a_missing_function_is_lambdas_resource_not_found(server: RunningServer, lam: Any) -> None:
-    definition = {
-        "StartAt": "Invoke",
-        "States": {
-            "Invoke": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": "sfn-missing", "Payload": {}},
-                "End": True,
-            }
-        },
-    }
+    definition = one_task(INVOKE, {"FunctionName": "sfn-missing", "Payload": {}})
     described, _ = run(server, "missing-machine", definition, {})
     assert described["status"] == "FAILED"
     assert described["error"] == "Lambda.ResourceNotFoundException"
@@ -104,17 +92,7 @@ def test_a_timed_out_function_fails_the_task_as_sandbox_timedout(
     server: RunningServer, lam: Any
 ) -> None:
     create(lam, "sfn-slow", Timeout=1)
-    definition = {
-        "StartAt": "Invoke",
-        "States": {
-            "Invoke": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": "sfn-slow", "Payload.$": "$"},
-                "End": True,
-            }
-        },
-    }
+    definition = one_task(INVOKE, {"FunctionName": "sfn-slow", "Payload.$": "$"})
     described, _ = run(server, "slow-machine", definition, {"action": "sleep", "seconds": 5})
     assert described["status"] == "FAILED"
     assert described["error"] == "Sandbox.Timedout"
@@ -138,20 +116,10 @@ def test_wait_for_task_token_with_a_function_that_calls_back(
     server: RunningServer, lam: Any
 ) -> None:
     create(lam, "sfn-callback", source=CALLBACK, Timeout=20)
-    definition = {
-        "StartAt": "Invoke",
-        "States": {
-            "Invoke": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": "sfn-callback",
-                    "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"},
-                },
-                "End": True,
-            }
-        },
-    }
+    definition = one_task(
+        INVOKE + ".waitForTaskToken",
+        {"FunctionName": "sfn-callback", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+    )
     described, _ = run(server, "callback-machine", definition, {"n": 3})
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"done": 3}
