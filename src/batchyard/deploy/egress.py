@@ -48,7 +48,7 @@ def egress_changes(profiles: dict[str, dict[str, str]], data_dir: Path | None) -
             action,
             "egress profile",
             name,
-            [_describe(spec)],
+            [_describe(spec), f"into {path}: the server loads it when it starts"],
             run=partial(_write, path, name, spec),
         )
 

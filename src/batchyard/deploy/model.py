@@ -41,6 +41,8 @@ SECTIONS = (
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
 RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+# Scheduling policies, carried as batchyard:<name> tags of a schedule group (scheduler/policies).
+GROUP_POLICIES = ("overlap", "catch-up", "catch-up-limit", "starting-deadline")
 EGRESS_SETTINGS = ("proxy", "https_proxy", "no_proxy", "docker_network")
 
 
@@ -73,6 +75,7 @@ class StateMachine:
     log_level: str | None = None
     include_execution_data: bool = False
     log_group: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -403,7 +406,7 @@ def _functions(check: _Checker, top: dict[str, Any], project: Project, root: Pat
 
 
 def _state_machines(check: _Checker, top: dict[str, Any], project: Project, root: Path) -> None:
-    allowed = ("definition", "role", "type", "logging")
+    allowed = ("definition", "role", "type", "logging", "tags")
     for name, spec in check.names(top.get("state_machines"), ("state_machines",)).items():
         path: DataPath = ("state_machines", name)
         settings = check.mapping(spec, path, allowed)
@@ -434,6 +437,7 @@ def _state_machines(check: _Checker, top: dict[str, Any], project: Project, root
                 check.boolean(logging, "include_execution_data", logging_path)
             ),
             log_group=log_group,
+            tags=check.string_map(settings, "tags", path),
         )
 
 
@@ -465,7 +469,26 @@ def _schedule_groups(check: _Checker, top: dict[str, Any], project: Project) -> 
         path: DataPath = ("schedule_groups", name)
         settings = check.mapping(spec, path, ("policies",))
         policies = check.string_map(settings, "policies", path)
+        for key in policies:
+            if key not in GROUP_POLICIES:
+                check.add(
+                    (*path, "policies", key),
+                    f"unknown policy; expected one of: {', '.join(GROUP_POLICIES)}",
+                    key=True,
+                )
+        message = _policy_problem(policies)
+        if message is not None:
+            check.add((*path, "policies"), message)
         project.schedule_groups[name] = ScheduleGroup(name, policies)
+
+
+def _policy_problem(policies: dict[str, str]) -> str | None:
+    """The scheduler's own message for a bad policy value (it validates the same tags)."""
+    try:
+        from batchyard.scheduler.policies import validate_tags
+    except ImportError:  # pragma: no cover - the server then refuses the tags
+        return None
+    return validate_tags({f"batchyard:{k}": v for k, v in policies.items()})
 
 
 def _expression_parser() -> Callable[..., object] | None:

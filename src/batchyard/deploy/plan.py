@@ -301,7 +301,7 @@ class Planner:
             lambda: [
                 function
                 for page in self.c.lambda_.get_paginator("list_functions").paginate()
-                for function in page["Functions"]
+                for function in page.get("Functions", [])
             ],
         )
         if listed is None:
@@ -350,7 +350,7 @@ class Planner:
         for name, current in existing.items():
             if name in self.project.functions:
                 continue
-            tags = lam.list_tags(Resource=current["FunctionArn"]).get("Tags", {})
+            tags = lam.get_function(FunctionName=name).get("Tags", {})
             if self.owned(tags):
                 yield Change(
                     "delete",
@@ -392,6 +392,11 @@ class Planner:
             have_group = _log_group_name(have_logging)
             if want_level != "OFF" and have_group != machine.log_group:
                 changed.append(f"logging log_group {have_group} -> {machine.log_group}")
+            tags = _tags_of(sfn.list_tags_for_resource(resourceArn=arn).get("tags"))
+            desired_tags = {**machine.tags, **self.tags}
+            retag = tags != desired_tags
+            if retag:
+                changed.append("tags")
             if not changed:
                 yield Change("unchanged", "state machine", name)
             elif current.get("type") != machine.type:
@@ -439,16 +444,24 @@ class Planner:
             roleArn=machine.role,
             type=machine.type,
             loggingConfiguration=self._logging(machine),
-            tags=_tag_list(self.tags),
+            tags=_tag_list({**machine.tags, **self.tags}),
         )
 
     def _update_machine(self, arn: str, machine: StateMachine) -> None:
-        self.c.stepfunctions.update_state_machine(
+        sfn = self.c.stepfunctions
+        sfn.update_state_machine(
             stateMachineArn=arn,
             definition=json.dumps(machine.definition),
             roleArn=machine.role,
             loggingConfiguration=self._logging(machine),
         )
+        desired = {**machine.tags, **self.tags}
+        current = _tags_of(sfn.list_tags_for_resource(resourceArn=arn).get("tags"))
+        stale = [key for key in current if key not in desired]
+        if stale:
+            sfn.untag_resource(resourceArn=arn, tagKeys=stale)
+        if current != desired:
+            sfn.tag_resource(resourceArn=arn, tags=_tag_list(desired))
 
     def _replace_machine(self, arn: str, machine: StateMachine) -> None:
         self.c.stepfunctions.delete_state_machine(stateMachineArn=arn)
@@ -465,7 +478,7 @@ class Planner:
             lambda: [
                 group
                 for page in self.c.scheduler.get_paginator("list_schedule_groups").paginate()
-                for group in page["ScheduleGroups"]
+                for group in page.get("ScheduleGroups", [])
             ],
         )
         if listed is None:
@@ -541,7 +554,7 @@ class Planner:
         existing: dict[tuple[str, str], dict[str, Any]] = {}
         for group in groups:
             for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group):
-                for item in page["Schedules"]:
+                for item in page.get("Schedules", []):
                     existing[(group, item["Name"])] = item
         for name, schedule in self.project.schedules.items():
             key = (schedule.group, name)
