@@ -69,6 +69,7 @@ class FakeEcs:
             "startedBy": request.get("startedBy"),
             "containers": [{"name": "app", "taskArn": arn, "lastStatus": "PENDING"}],
             "overrides": {"containerOverrides": overrides},
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1",
             "version": 1,
         }
         self.tasks[arn] = task
@@ -109,6 +110,19 @@ class FakeEcs:
 
     def last(self) -> str:
         return list(self.tasks)[-1]
+
+    optional: tuple[str, ...] = ()  # containers the task definition marks essential: false
+
+    def operation(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
+        assert name == "DescribeTaskDefinition" and request["taskDefinition"]
+        names = ("app", *self.optional)
+        return {
+            "taskDefinition": {
+                "containerDefinitions": [
+                    {"name": n, "essential": n not in self.optional} for n in names
+                ]
+            }
+        }
 
 
 def _machine(resource: str, **fields: Any) -> dict[str, Any]:
@@ -255,6 +269,22 @@ def test_task_failed_to_start_does_not_match_a_container_failure(
         if e["type"] == "PassStateEntered"
     ]
     assert entered == ["Other"]
+
+
+@pytest.mark.parametrize("optional", [True, False])
+def test_only_essential_containers_decide(
+    store: Store, engine: Engine, ecs: FakeEcs, optional: bool
+) -> None:
+    ecs.optional = ("sidecar",) if optional else ()
+    arn = deploy(store, f"ess-{optional}", _machine("arn:aws:states:::ecs:runTask.sync"))
+    execution = engine.start_execution(arn, name="e", input="{}")
+    engine.run_until_idle()
+    task = ecs.tasks[ecs.last()]
+    task["containers"].append({"name": "sidecar", "taskArn": ecs.last(), "exitCode": 1})
+    ecs.finish(ecs.last())
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == ("SUCCEEDED" if optional else "FAILED")
 
 
 def test_request_response_returns_the_run_task_response(

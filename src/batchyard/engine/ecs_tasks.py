@@ -192,18 +192,38 @@ def _wire_default(value: Any) -> Any:
 # --- outcomes -------------------------------------------------------------------------------
 
 
-def succeeded(task: dict[str, Any]) -> bool:
-    """AWS's rule for ``.sync``: the task succeeded when its containers exited 0 (the stop code
-    is ``EssentialContainerExited`` either way). A task that never started has no exit code.
-    Containers marked ``essential: false`` (when the service records it) do not count."""
-    containers = [c for c in task.get("containers") or [] if c.get("essential", True)]
+def succeeded(task: dict[str, Any], optional: frozenset[str] = frozenset()) -> bool:
+    """AWS's rule for ``.sync``: the task succeeded when its essential containers exited 0 (the
+    stop code is ``EssentialContainerExited`` either way). A task that never started has no exit
+    code. ``optional``: names of the containers its task definition marks ``essential: false``."""
+    containers = [c for c in task.get("containers") or [] if c.get("name") not in optional]
     return bool(containers) and all(c.get("exitCode") == 0 for c in containers)
 
 
-def stopped_message(task: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def optional_containers(ecs: Any, task: dict[str, Any]) -> frozenset[str]:
+    """The task's non-essential containers, from its task definition (none if unknown)."""
+    describe = getattr(ecs, "operation", None)
+    arn = task.get("taskDefinitionArn")
+    if describe is None or not arn:
+        return frozenset()
+    try:
+        found = describe("DescribeTaskDefinition", {"taskDefinition": arn})
+    except Exception:  # deregistered or unreadable: every container counts
+        return frozenset()
+    definitions = (found.get("taskDefinition") or {}).get("containerDefinitions") or []
+    return frozenset(
+        str(d.get("name"))
+        for d in definitions
+        if isinstance(d, dict) and d.get("essential") is False
+    )
+
+
+def stopped_message(
+    task: dict[str, Any], optional: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], str]:
     """The token answer for a stopped ``.sync`` task, and the token status it sets."""
     output = task_output(task)
-    if succeeded(task):
+    if succeeded(task, optional):
         return {"r": output, "o": to_json(output)}, "SUCCEEDED"
     return {"e": "States.TaskFailed", "c": to_json(output)}, "FAILED"
 
@@ -292,7 +312,7 @@ def _fail(core: Dispatch, token: str | None, base: Input, error: str, cause: str
 def task_stopped(core: Dispatch, task: dict[str, Any], waiter: str) -> None:
     """The ECS service's notice that a ``.sync`` task stopped: answer its token. Idempotent:
     a notice for a token already answered (time-out, StopExecution, redelivery) is dropped."""
-    message, status = stopped_message(task)
+    message, status = stopped_message(task, optional_containers(core.ecs, task))
     try:
         core.complete_token(waiter, message, status)
     except (InvalidToken, TaskTimedOut):
