@@ -85,7 +85,7 @@ def build_app(config: ServerConfig) -> App:
     # The web console, last: it shows whatever the server installed above.
     from batchyard.web.wiring import install as install_console  # web imports api: no cycle
 
-    install_console(app, stepfunctions=backend, logs=store)
+    install_console(app, stepfunctions=backend, logs=store, functions=functions)
     return app
 
 

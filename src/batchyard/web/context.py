@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +27,12 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 ApiRoute = tuple[str, Endpoint, str]
 
 
+class Invocations(Protocol):
+    """What the console asks the function service: its recent invocations (newest first)."""
+
+    def list_invocations(self, name: str) -> list[Any]: ...
+
+
 @dataclass
 class Console:
     """The server components the console reads; ``None`` where the server lacks one."""
@@ -36,6 +42,7 @@ class Console:
     sessions: Sessions
     stepfunctions: Backend | None
     logs: LogStore | None
+    functions: Invocations | None = None
 
 
 def iso(moment: datetime) -> str:

@@ -1,7 +1,7 @@
 """What the console shows that no AWS operation answers, from the components' Python APIs.
 
-Next fire times come from :mod:`batchyard.scheduler.expressions`; a schedule's slot history
-from the scheduler's slot table; a task's log stream from its task definition's ``awslogs``
+Next fire times and a schedule's slot history come from :mod:`batchyard.scheduler`'s public
+API; a task's log stream from its task definition's ``awslogs``
 options; a function's invocations from the START/END/REPORT lines Lambda writes to
 ``/aws/lambda/<name>``. Each returns an empty answer (never an error) when the component or
 its data is absent, so the pages degrade to "nothing yet" instead of failing.
@@ -14,8 +14,6 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
-
-import sqlalchemy as sa
 
 from batchyard.logs.errors import LogsError
 from batchyard.web.context import Console, iso
@@ -31,62 +29,46 @@ _REPORT = re.compile(
 _START = re.compile(r"START RequestId: (?P<id>\S+)")
 
 
+def _scheduler() -> Any:
+    """``batchyard.scheduler`` if this installation has it, else None."""
+    try:
+        return importlib.import_module("batchyard.scheduler")
+    except ImportError:
+        return None
+
+
 def next_fire_times(console: Console, schedule: dict[str, Any], count: int) -> list[str]:
     """The next ``count`` fire times of a GetSchedule answer (ISO 8601 UTC)."""
-    if schedule.get("State") == "DISABLED":
+    scheduler = _scheduler()
+    if scheduler is None or schedule.get("State") == "DISABLED":
         return []
     try:
-        expressions = importlib.import_module("batchyard.scheduler.expressions")
-        parsed = expressions.parse(
-            schedule["ScheduleExpression"],
-            schedule.get("ScheduleExpressionTimezone"),
-            start=schedule.get("StartDate"),
-            end=schedule.get("EndDate"),
-        )
-    except (ImportError, ValueError):
+        found = scheduler.next_fire_times(schedule, count)
+    except ValueError:  # an expression this version cannot evaluate
+        log.warning("no fire times for %s", schedule.get("Arn"), exc_info=True)
         return []
-    now = datetime.now(UTC)
-    anchor = schedule.get("StartDate") or schedule.get("CreationDate")
-    found: list[str] = []
-    for moment in parsed.fire_times(now, anchor=anchor):
-        found.append(iso(moment))
-        if len(found) >= count:
-            break
-    return found
+    return [iso(moment) for moment in found]
 
 
 def slot_history(console: Console, schedule: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The schedule's claimed slots, newest first, as the scheduler's table holds them."""
+    """The schedule's slots, newest first: nominal time, status, what it started, why not."""
+    scheduler = _scheduler()
     backend = console.stepfunctions
-    if backend is None:
+    if scheduler is None or backend is None:
         return []
-    try:
-        tables = importlib.import_module("batchyard.scheduler.tables")
-    except ImportError:
-        return []
-    table = getattr(tables, "scheduler_slots", None) or getattr(tables, "slots", None)
-    if not isinstance(table, sa.Table):
-        return []
-    columns = table.c
-    key = next((c for c in ("schedule_arn", "schedule") if c in columns), None)
-    order = next(
-        (c for c in ("slot", "nominal", "fire_time", "scheduled_time") if c in columns), None
-    )
-    if key is None or order is None:
-        return []
-    query = (
-        sa.select(table)
-        .where(columns[key] == schedule.get("Arn"))
-        .order_by(columns[order].desc())
-        .limit(limit)
-    )
-    try:
-        with backend.store.db.read() as conn:
-            rows = [dict(row._mapping) for row in conn.execute(query)]
-    except sa.exc.SQLAlchemyError:
-        log.exception("reading the slot history failed")
-        return []
-    return rows
+    slots = scheduler.slot_history(backend.store, str(schedule.get("Arn", "")), limit)
+    return [
+        {
+            "slot": slot.slot,
+            "dueAt": slot.due_at,
+            "status": slot.status,
+            "attempts": slot.attempts,
+            "targetRef": slot.target_ref,
+            "reason": slot.reason,
+            "settled": slot.settled,
+        }
+        for slot in slots
+    ]
 
 
 async def task_log_stream(
@@ -117,29 +99,74 @@ async def task_log_stream(
 
 
 def invocations(console: Console, function_name: str, limit: int) -> list[dict[str, Any]]:
-    """Recent invocations from ``/aws/lambda/<name>``: request id, start, duration, memory."""
+    """Recent invocations, newest first.
+
+    The function service's own record (status, error type, cold start) where this server ran
+    them; otherwise rebuilt from the START/REPORT lines in ``/aws/lambda/<name>``, which
+    outlive a restart and include what other replicas ran.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for item in _logged_invocations(console, function_name):
+        found[item["requestId"]] = item
+    if console.functions is not None:
+        for summary in console.functions.list_invocations(function_name):
+            found[summary.request_id] = {
+                **found.get(summary.request_id, {}),
+                "requestId": summary.request_id,
+                "start": int(summary.started.timestamp() * 1000),
+                "durationMs": summary.duration_ms,
+                "status": summary.status,
+                "errorType": summary.error_type,
+                "coldStart": summary.cold_start,
+                "invocationType": summary.invocation_type,
+                "logStream": summary.log_stream,
+            }
+    items = sorted(found.values(), key=lambda i: i.get("start") or i.get("end") or 0, reverse=True)
+    return items[:limit]
+
+
+# The newest START/REPORT lines of a function's log group (two per invocation).
+_PLATFORM_LINES = (
+    "fields @timestamp, @message, @logStream"
+    " | filter @message like /^(START|REPORT) RequestId/"
+    " | sort @timestamp desc | limit 400"
+)
+LOOKBACK_S = 30 * 86400
+
+
+def _logged_invocations(console: Console, function_name: str) -> list[dict[str, Any]]:
     logs = console.logs
     if logs is None:
         return []
+    now = logs.now_ms() // 1000
     try:
-        page = logs.filter_log_events(
-            f"/aws/lambda/{function_name}", filter_pattern='?"START RequestId" ?"REPORT RequestId"'
+        result = logs.query(
+            _PLATFORM_LINES, [f"/aws/lambda/{function_name}"], now - LOOKBACK_S, now + 60
         )
     except LogsError:
         return []
     found: dict[str, dict[str, Any]] = {}
-    for event in page.get("events", []):
-        message = str(event.get("message", ""))
+    for row in result.rows:
+        message = row.get("@message", "")
+        moment = _millis(row.get("@timestamp", ""))
         if (start := _START.search(message)) is not None:
-            found.setdefault(start["id"], {"requestId": start["id"]})["start"] = event["timestamp"]
+            found.setdefault(start["id"], {"requestId": start["id"]})["start"] = moment
         elif (report := _REPORT.search(message)) is not None:
             item = found.setdefault(report["id"], {"requestId": report["id"]})
             item["durationMs"] = float(report["duration"])
-            item["end"] = event["timestamp"]
+            item["end"] = moment
             if report["used"]:
                 item["maxMemoryUsedMb"] = int(report["used"])
             if report["memory"]:
                 item["memorySizeMb"] = int(report["memory"])
-            item["logStream"] = event.get("logStreamName")
-    items = sorted(found.values(), key=lambda i: i.get("start") or i.get("end") or 0, reverse=True)
-    return items[:limit]
+            item["logStream"] = row.get("@logStream")
+    return list(found.values())
+
+
+def _millis(timestamp: str) -> int | None:
+    """Epoch millis of an Insights ``@timestamp`` (``2026-01-02 03:04:05.678``, UTC)."""
+    try:
+        moment = datetime.fromisoformat(timestamp.replace(" ", "T")).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(moment.timestamp() * 1000)

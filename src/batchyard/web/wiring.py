@@ -12,7 +12,7 @@ from batchyard.api.stepfunctions.common import Backend
 from batchyard.logs import LogStore
 from batchyard.web import components, executions, insights
 from batchyard.web.auth import Sessions
-from batchyard.web.context import Console
+from batchyard.web.context import Console, Invocations
 from batchyard.web.inproc import InProcess
 from batchyard.web.pages import Guard, page_routes
 
@@ -20,7 +20,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(
-    app: App, *, stepfunctions: Backend | None = None, logs: LogStore | None = None
+    app: App,
+    *,
+    stepfunctions: Backend | None = None,
+    logs: LogStore | None = None,
+    functions: Invocations | None = None,
 ) -> Console:
     """Serve the console from ``app`` (call after every service is added)."""
     console = Console(
@@ -29,6 +33,7 @@ def install(
         sessions=Sessions(app.credentials, required=not is_loopback(app.config.host)),
         stepfunctions=stepfunctions,
         logs=logs,
+        functions=functions,
     )
     guard = Guard(console)
     endpoints = [

@@ -10,16 +10,25 @@
     const body = document.querySelector("#invocations tbody");
     try {
       const data = await by.get("/ui/api/invocations", { name });
-      body.replaceChildren(...data.invocations.map((i) =>
-        by.el("tr", {},
+      const group = "/aws/lambda/" + name;
+      body.replaceChildren(...data.invocations.map((i) => {
+        const query = `fields @timestamp, @message\n| filter @logStream = "${i.logStream}"\n| sort @timestamp asc`;
+        const logs = i.logStream
+          ? by.el("a", { href: "/ui/insights?" + new URLSearchParams({ group, query }).toString() }, i.logStream)
+          : "";
+        const status = i.status || (i.durationMs === undefined ? "RUNNING" : "");
+        return by.el("tr", { "data-request-id": i.requestId },
           by.el("td", { class: "mono" }, i.requestId),
           by.el("td", {}, by.time(i.start)),
-          by.el("td", { class: "num" }, i.durationMs === undefined ? "running…" : by.duration(i.durationMs)),
+          by.el("td", {}, status ? by.badge(status) : "", i.errorType ? " " + i.errorType : ""),
+          by.el("td", { class: "num" }, i.durationMs === undefined ? "" : by.duration(i.durationMs)),
+          by.el("td", {}, i.coldStart === undefined ? "" : i.coldStart ? "yes" : "no"),
           by.el("td", { class: "num" }, i.maxMemoryUsedMb ? `${i.maxMemoryUsedMb} MB` : ""),
-          by.el("td", { class: "mono" }, i.logStream || ""))));
-      if (!data.invocations.length) by.emptyRow(body, 5, "No invocations recorded yet.");
+          by.el("td", { class: "mono" }, logs));
+      }));
+      if (!data.invocations.length) by.emptyRow(body, 7, "No invocations recorded yet.");
     } catch (error) {
-      by.emptyRow(body, 5, error.message);
+      by.emptyRow(body, 7, error.message);
     }
   }
 

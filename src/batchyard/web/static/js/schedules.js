@@ -5,12 +5,6 @@
   const tbody = document.querySelector("#schedules tbody");
   const detail = document.getElementById("detail");
 
-  function value(v) {
-    if (v === null || v === undefined) return "";
-    if (typeof v === "object") return JSON.stringify(v);
-    return /^\d{4}-\d\d-\d\dT/.test(String(v)) ? by.time(v) : String(v);
-  }
-
   async function show(s) {
     detail.hidden = false;
     document.getElementById("detail-title").textContent = `${s.Name}: next fire times and slot history`;
@@ -25,10 +19,19 @@
       if (!data.slots.length) {
         parts.push(by.el("p", { class: "muted" }, "No slots fired yet."));
       } else {
-        const columns = Object.keys(data.slots[0]);
+        const target = (ref) => ref && ref.includes(":execution:")
+          ? by.el("a", { href: "/ui/execution?arn=" + encodeURIComponent(ref) }, by.lastPart(ref))
+          : ref || "";
         parts.push(by.el("div", { class: "scroll" }, by.el("table", { class: "grid", id: "slots" },
-          by.el("thead", {}, by.el("tr", {}, columns.map((c) => by.el("th", { scope: "col" }, c)))),
-          by.el("tbody", {}, data.slots.map((row) => by.el("tr", {}, columns.map((c) => by.el("td", { class: "mono" }, value(row[c])))))))));
+          by.el("thead", {}, by.el("tr", {}, ["Slot", "Due", "Status", "Attempts", "Started", "Reason", "Settled"].map((c) => by.el("th", { scope: "col" }, c)))),
+          by.el("tbody", {}, data.slots.map((slot) => by.el("tr", { "data-status": slot.status },
+            by.el("td", {}, by.time(slot.slot)),
+            by.el("td", {}, by.time(slot.dueAt)),
+            by.el("td", {}, by.badge(slot.status)),
+            by.el("td", { class: "num" }, slot.attempts),
+            by.el("td", { class: "mono" }, target(slot.targetRef)),
+            by.el("td", {}, slot.reason || ""),
+            by.el("td", {}, by.time(slot.settled))))))));
       }
       body.replaceChildren(...parts);
     } catch (error) {

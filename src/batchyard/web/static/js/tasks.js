@@ -40,7 +40,7 @@
       const rows = data.tasks.map((t) =>
         by.el("tr", {},
           by.el("td", {}, by.el("a", { href: "#logs-panel", onclick: (ev) => { ev.preventDefault(); watch(t); } }, by.lastPart(t.taskArn))),
-          by.el("td", {}, by.lastPart(t.taskDefinitionArn)),
+          by.el("td", {}, String(t.taskDefinitionArn || "").split("/").pop()),
           by.el("td", {}, by.badge(t.lastStatus || "")),
           by.el("td", {}, t.stopCode || ""),
           by.el("td", {}, exitCodes(t)),
