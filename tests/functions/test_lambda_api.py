@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from tests.api.conftest import RunningServer, send
 from tests.functions.conftest import HANDLER, ROLE, create, zip_of
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
@@ -105,6 +106,16 @@ def test_unknown_function_is_not_found(lam: Any) -> None:
             "Function not found: " + ARN.format("nope"),
             404,
         )
+
+
+def test_errors_have_lambdas_body(server: RunningServer) -> None:
+    status, headers, body = send(
+        server.url, b"", {}, method="GET", path="/2015-03-31/functions/nope", service="lambda"
+    )
+    assert status == 404
+    assert headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert body["Type"] == "User"
+    assert body["Message"] == "Function not found: " + ARN.format("nope")
 
 
 def test_runtimes_other_than_python_are_refused(lam: Any) -> None:

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from batchyard.functions import FunctionService, ResourceNotFoundException
 from batchyard.functions.errors import PreconditionFailedException
 from batchyard.functions.repository import lambda_code, lambda_functions
-from batchyard.store import Store
+from batchyard.store import Store, open_store
 from batchyard.store.schema import metadata
 from tests.functions.conftest import HANDLER, ROLE, zip_of
 from tests.store.conftest import (  # noqa: F401 - fixtures: a migrated database per backend
@@ -124,3 +124,37 @@ def test_the_function_error_and_log_tail_through_the_python_api(
     tail = base64.b64decode(result.log_tail).decode()
     assert "[ERROR] ValueError: bad input: z\nTraceback (most recent call last):" in tail
     assert service.invoke("api", b"{}", "DryRun").status_code == 204
+
+
+def test_the_lambda_api_on_a_postgresql_store(tmp_path: Path) -> None:
+    """``batchyard server --store postgresql://...``: functions and their code in PostgreSQL."""
+    import boto3  # type: ignore[import-untyped]
+
+    from batchyard.api import ServerConfig, build_app
+    from tests.api.conftest import free_port, serve_app
+    from tests.store.conftest import _fresh_schema, _postgres_or_skip
+
+    _postgres_or_skip()
+    with _fresh_schema() as url:
+        port = free_port()
+        config = ServerConfig(port=port, data_dir=tmp_path, store_url=url, strict_output=True)
+        for endpoint in serve_app(build_app(config), port):
+            lam = boto3.client(
+                "lambda",
+                endpoint_url=endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+            )
+            lam.create_function(**params("on-pg"))
+            answer = lam.invoke(FunctionName="on-pg", Payload=b'{"pg": true}')
+            assert json.loads(answer["Payload"].read())["echo"] == {"pg": True}
+            names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+            assert names == ["on-pg"]
+        store = open_store(url)
+        try:
+            with store.transaction() as tx:
+                rows = tx.connection.execute(lambda_functions.select()).all()
+            assert [row.name for row in rows] == ["on-pg"]
+        finally:
+            store.close()
