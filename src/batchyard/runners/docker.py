@@ -14,7 +14,7 @@ Docker-compatible socket the same way (``base_url: unix:///run/podman/podman.soc
   ``host`` or a named network (an egress profile) when the task asks; never the default bridge.
 * **Output**: the runner attaches to stdout/stderr *before* starting a container, so not one
   line is missed, and ships it by the awslogs rules (``logship.py``). After a restart it
-  re-attaches with the engine's log replay and skips the lines it had shipped (the count per
+  follows the engine's log from the start and skips the lines it had shipped (the count per
   stream is kept under ``state_dir``).
 * **Ends**: an OOM-killed container reports ``OutOfMemoryError: Container killed due to memory
   usage`` (exit code 137); ``stop`` is Docker's stop (SIGTERM, SIGKILL after
@@ -234,7 +234,10 @@ class DockerTask:
 
 def _pump(response: Any, container: _Container, detached: Any) -> None:
     """Split Docker's multiplexed stream (8-byte header: stream, 0, 0, 0, size) into output."""
-    reader = response.raw._fp.fp  # buffered: holds any bytes read along with the headers
+    # attach: the upgraded connection itself (its buffer holds any bytes read along with the
+    # headers); logs: an HTTP body, possibly chunked, that urllib3 decodes
+    upgraded = response.status_code == 101
+    reader = response.raw._fp.fp if upgraded else response.raw
     shipper = container.shipper
     skip = dict(container.skip or {})
     buffer = bytearray()
@@ -392,8 +395,10 @@ class DockerRunner:
                         shipped = state.read_json(directory / f"{c.name}.shipped.json") or {}
                         container.skip = {int(k): int(v) for k, v in shipped.items()}
                         container.shipper.shipped_lines_by_source = dict(container.skip)
-                params = {"stdout": 1, "stderr": 1, "stream": 1, "logs": 1 if replay else 0}
-                sockets.append(self._attach(handle.id, params))
+                if replay:  # the engine's log from the start, following until the end
+                    sockets.append(self._stream(handle.id, "logs", follow=1))
+                else:  # attached before the start: every byte, without the log's overhead
+                    sockets.append(self._stream(handle.id, "attach", stream=1, logs=0))
                 containers.append(container)
             for container in containers:
                 if container.handle.status == "created":
@@ -475,15 +480,21 @@ class DockerRunner:
                 classify.cannot_start(f"Error response from daemon: {_explanation(exc)}")
             ) from exc
 
-    def _attach(self, container_id: str, params: dict[str, int]) -> Any:
+    def _stream(self, container_id: str, endpoint: str, **params: int) -> Any:
+        """An open HTTP response carrying the container's multiplexed stdout/stderr.
+
+        ``attach`` (POST, upgraded connection) for a container not started yet; ``logs``
+        (GET, ``follow``) for one found running or ended: attaching to an ended container
+        would wait for a start that never comes.
+        """
         api = self.client.api
-        response = api.post(
-            api._url("/containers/{0}/attach", container_id),
-            None,
-            params=params,
-            stream=True,
-            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-        )
+        url = api._url(f"/containers/{{0}}/{endpoint}", container_id)
+        params = {"stdout": 1, "stderr": 1, **params}
+        if endpoint == "attach":
+            headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+            response = api.post(url, None, params=params, stream=True, headers=headers)
+        else:
+            response = api.get(url, params=params, stream=True)
         api._raise_for_status(response)
         return response
 

@@ -10,7 +10,7 @@ own and is not reported as ``OutOfMemoryError``.
 
 How a process is launched, so that nothing is lost when the server restarts::
 
-    sh -c 'exitfile=$1; shift; "$@"; echo $? > "$exitfile"'        # the wrapper
+    sh -c 'exitfile=$1; shift; "$@"; echo $? > "$exitfile"'        # the wrapper (simplified)
        setsid sh -c 'ulimit ...; echo $$ > "$pidfile"; exec "$@"'  # the command's own session
           <entryPoint + command>
 
@@ -59,9 +59,11 @@ from batchyard.runners.logship import Shipper, open_stream
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+# The wrapper's own stderr goes nowhere (dash reports "Terminated" there for a killed
+# command); the command's stderr joins its stdout in the log (``exec 2>&1`` in _INNER).
 _WRAPPER = 'exitfile=$1; shift; "$@"; echo $? > "$exitfile"'
 _INNER = (
-    'p=$1; m=$2; t=$3; shift 3; [ "$m" = - ] || ulimit -v "$m" || exit 125; '
+    'exec 2>&1; p=$1; m=$2; t=$3; shift 3; [ "$m" = - ] || ulimit -v "$m" || exit 125; '
     '[ "$t" = - ] || ulimit -t "$t" || exit 125; echo $$ > "$p"; exec "$@"'
 )
 _READ_CHUNK = 1 << 20
@@ -196,6 +198,8 @@ class LocalTask:
                     for container in self._containers:
                         if container.shipper is not None:
                             container.shipper.flush()
+                        if container.proc is not None:  # still our child: reap it, later
+                            threading.Thread(target=container.proc.wait, daemon=True).start()
                     return
                 if not live:
                     break
@@ -485,7 +489,7 @@ class LocalRunner:
                  *plan["argv"]],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.DEVNULL,
                 cwd=workdir,
                 env=plan["env"],
                 start_new_session=True,
