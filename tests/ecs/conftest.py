@@ -19,6 +19,7 @@ from tests.store.conftest import (  # noqa: F401 - fixtures shared with the stor
     store_url,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 RUNNER_TAG = {"key": "batchyard:runner", "value": "local"}
 
 
@@ -26,7 +27,8 @@ RUNNER_TAG = {"key": "batchyard:runner", "value": "local"}
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("batchyard")
     (data_dir / "egress.json").write_text(
-        '{"corp-proxy": {"proxy": "http://127.0.0.1:3128", "no_proxy": "localhost,.internal"}}'
+        '{"corp-proxy": {"proxy": "http://127.0.0.1:3128", "no_proxy": "localhost,.internal"},'
+        ' "hostnet": {"docker_network": "host"}}'
     )
     port = free_port()
     app = build_app(ServerConfig(port=port, data_dir=data_dir, strict_output=True))

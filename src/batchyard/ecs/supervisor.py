@@ -232,11 +232,17 @@ class TaskSupervisor:
         tags = {t["key"]: t["value"] for t in record.body.get("tags", [])}
         profile_name = tags.get(RECORD_TAG)
         profile = ctx.egress_profiles.get(profile_name) if profile_name else None
+        kind = self.backends.kind_for(cluster_tags)
+        try:
+            runner = self.backends.runner(kind)
+        except Exception as exc:  # a configuration problem: no launch can succeed
+            log.exception("the %s runner cannot be made", kind)
+            reason = f"ResourceInitializationError: the {kind} runner is unavailable: {exc}"
+            return self._finish(record, "TaskFailedToStart", reason, None, reason)
         try:
             spec = launch.task_spec(
                 task=record.body, task_id=record.task_id, definition=definition.body, egress=profile
             )
-            runner = self.backends.runner(self.backends.kind_for(cluster_tags))
             handle = runner.start(spec, self.sink)
         except StartFailure as failure:
             return self._finish(record, "TaskFailedToStart", failure.reason, None, failure.reason)

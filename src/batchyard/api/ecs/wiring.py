@@ -9,6 +9,7 @@ Functions install opened and the server's log store (container output goes there
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,25 @@ if TYPE_CHECKING:
     from batchyard.api.app import App, ServerConfig
 
 
+def runner_options(config: ServerConfig) -> dict[str, dict[str, Any]]:
+    """Per-runner options (``make_runner(kind, options)``): ``ServerConfig.runner_options`` when
+    the server has that field, else ``DATA_DIR/runners.json`` (``{"ecs": {"region": ...,
+    "subnets": [...]}, "docker": {...}}``)."""
+    configured = getattr(config, "runner_options", None)
+    if configured:
+        return {str(k): dict(v) for k, v in configured.items()}
+    path = config.data_dir / "runners.json"
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError(f"{path}: expected an object of runner kinds to option objects")
+    return raw
+
+
 def install_ecs(app: App, config: ServerConfig, store: Store, logs: LogStore | None) -> EcsService:
     """Serve ``ecs`` on ``app`` and run its task supervisor as a server worker."""
     from batchyard.api.app import ConfigError
@@ -31,6 +51,7 @@ def install_ecs(app: App, config: ServerConfig, store: Store, logs: LogStore | N
 
     try:
         profiles = load_profiles(config)
+        runner_options(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     configured: str | None = getattr(config, "runner", None)
@@ -38,8 +59,11 @@ def install_ecs(app: App, config: ServerConfig, store: Store, logs: LogStore | N
         raise ConfigError(f"unknown runner {configured!r}: use local, docker, ecs or auto")
     state_root = config.data_dir / "runners"
 
+    configured_options = runner_options(config)
+
     def options(kind: str) -> Mapping[str, Any]:
-        return {"state_dir": str(state_root / kind)} if kind == "local" else {}
+        defaults = {"state_dir": str(state_root / kind)} if kind in ("local", "docker") else {}
+        return {**defaults, **configured_options.get(kind, {})}
 
     backends = Backends(make_factory(options), lambda: default_runner_kind(configured))
     owner = OwnerId.acquire(config.data_dir / "ecs", prefix="ecs")
