@@ -54,7 +54,19 @@ def test_query_table_json_and_csv(cli: Cli, events: list[dict[str, Any]]) -> Non
 def test_query_time_range_excludes_events(cli: Cli, events: list[dict[str, Any]]) -> None:
     start = str(events[0]["timestamp"] // 1000 - 7200)
     end = str(events[0]["timestamp"] // 1000 - 3600)
-    result = cli("logs", "query", "fields @message", "-g", GROUP, "--start", start, "--end", end, "-o", "json")
+    result = cli(
+        "logs",
+        "query",
+        "fields @message",
+        "-g",
+        GROUP,
+        "--start",
+        start,
+        "--end",
+        end,
+        "-o",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
 

@@ -129,7 +129,9 @@ def test_dry_run_plans_everything_and_changes_nothing(
     cli: Cli, server: RunningServer, project_dir: Path
 ) -> None:
     path = make_project(project_dir)
-    result = cli("deploy", "--file", str(path), "--dry-run", "--server-data-dir", str(server.data_dir))
+    result = cli(
+        "deploy", "--file", str(path), "--dry-run", "--server-data-dir", str(server.data_dir)
+    )
     assert result.exit_code == 0, result.output
     assert plan_lines(result.stdout) == [
         "= egress profile partner",
@@ -182,9 +184,10 @@ def test_apply_creates_resources_through_the_apis(
     lam = server.client("lambda")
     function = lam.get_function(FunctionName="notify")
     archive = zip_directory(project_dir / "functions" / "notify")
-    assert function["Configuration"]["CodeSha256"] == base64.b64encode(
-        hashlib.sha256(archive).digest()
-    ).decode()
+    assert (
+        function["Configuration"]["CodeSha256"]
+        == base64.b64encode(hashlib.sha256(archive).digest()).decode()
+    )
     assert function["Configuration"]["Environment"]["Variables"] == {"CHANNEL": "ops"}
     assert function["Configuration"]["MemorySize"] == 256
 
@@ -304,4 +307,3 @@ def test_server_error_during_apply_is_one_line(
     assert "applying + log group bad name!" in result.stdout
     assert result.stderr.startswith("error: InvalidParameterException: "), result.stderr
     assert "Traceback" not in result.output
-

@@ -116,7 +116,9 @@ def test_missing_project_and_unknown_section(tmp_path: Path) -> None:
 
 
 def test_cli_prints_locations_and_exits_1(cli: Cli, tmp_path: Path) -> None:
-    path = write(tmp_path / "batchyard.yaml", "project: p\nlog_groups:\n  g:\n    retention_days: x\n")
+    path = write(
+        tmp_path / "batchyard.yaml", "project: p\nlog_groups:\n  g:\n    retention_days: x\n"
+    )
     result = cli("deploy", "-f", str(path), "--dry-run")
     assert result.exit_code == 1
     assert result.stderr == (

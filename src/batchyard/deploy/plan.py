@@ -347,7 +347,7 @@ class Planner:
                 )
             else:
                 yield Change("unchanged", "function", name)
-        for name, current in existing.items():
+        for name in existing:
             if name in self.project.functions:
                 continue
             tags = lam.get_function(FunctionName=name).get("Tags", {})
