@@ -54,6 +54,9 @@ def handler(event, context):
             "pid": os.getpid(),
             "calls": len(CALLS),
         }
+    if action == "client":
+        found = context.client_context
+        return {"custom": found.custom, "app": found.client.app_title} if found else None
     if action == "unserializable":
         return {1, 2}
     return {"echo": event, "calls": len(CALLS)}

@@ -261,6 +261,16 @@ def test_context_and_environment_are_lambdas(lam: Any) -> None:
     }
 
 
+def test_the_client_context_reaches_the_handler(lam: Any) -> None:
+    create(lam, "client")
+    sent = {"client": {"app_title": "batch"}, "custom": {"k": "v"}, "env": {}}
+    encoded = base64.b64encode(json.dumps(sent).encode()).decode()
+    _, received = invoke(lam, "client", {"action": "client"}, ClientContext=encoded)
+    assert received == {"custom": {"k": "v"}, "app": "batch"}
+    _, nothing = invoke(lam, "client", {"action": "client"})
+    assert nothing is None
+
+
 def test_updates_replace_the_warm_worker(lam: Any) -> None:
     create(lam, "updated", Environment={"Variables": {"GREETING": "hi"}})
     _, before = invoke(lam, "updated", {"action": "context"})

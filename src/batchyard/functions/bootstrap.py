@@ -151,12 +151,35 @@ class LambdaContext:
         self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.identity = None
-        self.client_context = header.get("client_context")
+        self.client_context = _client_context(header.get("client_context"))
         self.tenant_id = None
         self._deadline_ms = int(header["deadline"])
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+class _Client:
+    """``context.client_context.client`` (the mobile SDK's client description)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.installation_id = fields.get("installation_id")
+        self.app_title = fields.get("app_title")
+        self.app_version_name = fields.get("app_version_name")
+        self.app_version_code = fields.get("app_version_code")
+        self.app_package_name = fields.get("app_package_name")
+
+
+class _ClientContext:
+    def __init__(self, fields: dict[str, Any]) -> None:
+        client = fields.get("client")
+        self.client = _Client(client) if isinstance(client, dict) else None
+        self.custom = fields.get("custom")
+        self.env = fields.get("env")
+
+
+def _client_context(fields: Any) -> _ClientContext | None:
+    return _ClientContext(fields) if isinstance(fields, dict) else None
 
 
 def _user_frames(exc: BaseException) -> list[str]:

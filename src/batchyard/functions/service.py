@@ -278,9 +278,15 @@ class FunctionService:
         log_type: str | None = None,
         qualifier: str | None = None,
         request_id: str | None = None,
+        client_context: str | None = None,
     ) -> InvokeResult:
-        """Invoke a function as the Invoke API does (see the package docstring)."""
+        """Invoke a function as the Invoke API does (see the package docstring).
+
+        ``client_context`` is the base64 JSON of ``X-Amz-Client-Context``; the handler sees it
+        as ``context.client_context`` (``client``, ``custom``, ``env``).
+        """
         record = self._record(name_or_arn, qualifier)
+        client = _decode_client_context(client_context)
         if payload.strip():
             try:
                 json.loads(payload)
@@ -293,14 +299,14 @@ class FunctionService:
         if invocation_type == "DryRun":
             return InvokeResult(204, b"", request_id=request_id)
         if invocation_type == "Event":
-            self._events.submit(self._run, record, payload, "Event", request_id)
+            self._events.submit(self._run, record, payload, "Event", request_id, client)
             return InvokeResult(202, b"", request_id=request_id)
         if len(payload) > MAX_SYNC_PAYLOAD:
             raise RequestTooLargeException(
                 f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction "
                 "operation"
             )
-        outcome, log_text = self._run(record, payload, "RequestResponse", request_id)
+        outcome, log_text = self._run(record, payload, "RequestResponse", request_id, client)
         tail = None
         if log_type == "Tail":
             tail = base64.b64encode(log_text.encode()[-LOG_TAIL_BYTES:]).decode()
@@ -313,14 +319,19 @@ class FunctionService:
         )
 
     def _run(
-        self, record: FunctionRecord, payload: bytes, kind: str, request_id: str
+        self,
+        record: FunctionRecord,
+        payload: bytes,
+        kind: str,
+        request_id: str,
+        client_context: dict[str, Any] | None = None,
     ) -> tuple[Outcome, str]:
         spec = self._spec(record)
         started = _now()
         worker, cold = self.pool.acquire(spec)
         invoked = _now() if cold else started  # after the init phase of a cold start
         try:
-            outcome = worker.invoke(request_id, payload, self.arn(record.name))
+            outcome = worker.invoke(request_id, payload, self.arn(record.name), client_context)
         finally:
             self.pool.release(worker)
         events, text = self._log_events(record, outcome, request_id, started, invoked)
@@ -455,6 +466,22 @@ def _zip_of(code: dict[str, Any]) -> bytes:
     data = bytes(archive)
     check_zip(data)
     return data
+
+
+def _decode_client_context(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(text, validate=True))
+    except ValueError:
+        raise InvalidRequestContentException(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from None
+    if not isinstance(decoded, dict):
+        raise InvalidRequestContentException(
+            "Client context must be a valid Base64-encoded JSON object."
+        )
+    return decoded
 
 
 def _check_revision(record: FunctionRecord, revision_id: Any) -> None:

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase of an on-demand environment
@@ -181,7 +182,13 @@ class Worker:
             self._init_error = body
             self.kill()
 
-    def invoke(self, request_id: str, payload: bytes, invoked_arn: str) -> Outcome:
+    def invoke(
+        self,
+        request_id: str,
+        payload: bytes,
+        invoked_arn: str,
+        client_context: dict[str, Any] | None = None,
+    ) -> Outcome:
         """Run one invocation to its end, its timeout, or the worker's death."""
         init_ms, self._init_ms = self._init_ms, None
         if self._init_error is not None:
@@ -191,16 +198,20 @@ class Worker:
         timeout = float(self.spec.timeout_s)
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + timeout * 1000)
-        header = {"id": request_id, "arn": invoked_arn, "deadline": deadline_ms}
+        header: dict[str, Any] = {"id": request_id, "arn": invoked_arn, "deadline": deadline_ms}
+        if client_context is not None:
+            header["client_context"] = client_context
         try:
             self._send(b"I", json.dumps(header).encode() + b"\n" + payload)
             kind, body = self._answer(started + timeout)
         except TimeoutError:
+            peak = _peak_memory_mb(self.process.pid)
             self.kill()
             outcome = Outcome(
                 ok=False,
                 payload=_timeout_document(request_id, timeout),
                 duration_ms=timeout * 1000,
+                max_memory_mb=peak,
                 timed_out=True,
                 init_ms=init_ms,
             )
@@ -298,6 +309,18 @@ class Worker:
         self._to_child = self._from_child = -1
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def _peak_memory_mb(pid: int) -> int:
+    """The process's peak resident size (``VmHWM``), read before it is killed."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return max(1, round(int(line.split()[1]) / 1024))
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _timeout_document(request_id: str, timeout: float) -> bytes:

@@ -8,6 +8,7 @@ error shape.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,7 @@ class LambdaApi:
             log_type=params.get("LogType"),
             qualifier=params.get("Qualifier"),
             request_id=context.request_id,
+            client_context=params.get("ClientContext"),
         )
         answer: Params = {"StatusCode": result.status_code, "Payload": result.payload}
         if result.status_code == 200:
@@ -137,16 +139,12 @@ class _Reaper:
     """Stops workers idle past the pool's limit, once a minute."""
 
     def __init__(self, service: FunctionService, interval_s: float = 60.0) -> None:
-        import threading
-
         self._service = service
         self._interval = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        import threading
-
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="lambda-reaper", daemon=True)
         self._thread.start()
