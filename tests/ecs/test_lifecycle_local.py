@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -252,3 +253,18 @@ def test_delete_cluster_with_active_tasks_is_refused(ecs: Any) -> None:
     ecs.stop_task(cluster="busy", task=task["taskArn"])
     wait_stopped(ecs, "busy", task["taskArn"])
     assert ecs.delete_cluster(cluster="busy")["cluster"]["status"] == "INACTIVE"
+
+
+def test_profiles_added_to_egress_json_apply_without_restart(
+    ecs: Any, local_cluster: str, server: RunningServer
+) -> None:
+    path = server.data_dir / "egress.json"
+    profiles = json.loads(path.read_text())
+    arn = shell_definition(ecs, "late-egress", "true")
+    late = [{"key": "batchyard:egress", "value": "late"}]
+    with pytest.raises(ClientError):
+        ecs.run_task(cluster=local_cluster, taskDefinition=arn, tags=late)
+    path.write_text(json.dumps({**profiles, "late": {"proxy": "http://127.0.0.1:3129"}}))
+    (task,) = ecs.run_task(cluster=local_cluster, taskDefinition=arn, tags=late)["tasks"]
+    assert {"key": "batchyard:egress-profile", "value": "late"} in task["tags"]
+    wait_stopped(ecs, local_cluster, task["taskArn"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,9 +21,13 @@ TASK_WORK = "ecs-task"
 class EcsContext:
     store: Store
     scope: Scope
-    egress_profiles: dict[str, EgressProfile] = field(default_factory=dict)
+    egress_source: Callable[[], Mapping[str, EgressProfile]] = dict
     # Rung when a task needs its supervisor now (RunTask, StopTask on this replica).
     bell: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def egress_profiles(self) -> Mapping[str, EgressProfile]:
+        return self.egress_source()
 
     # ------------------------------------------------------------------ repositories
 

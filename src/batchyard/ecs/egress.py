@@ -12,12 +12,16 @@ definition or on RunTask (RunTask's wins) and records it in the tag ``batchyard:
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from batchyard.ecs import errors
+
+log = logging.getLogger("batchyard.ecs")
 
 SELECT_TAG = "batchyard:egress"
 RECORD_TAG = "batchyard:egress-profile"
@@ -100,3 +104,33 @@ def choose(
         known = ", ".join(sorted(profiles)) or "none configured"
         raise errors.invalid(f"Unknown egress profile '{name}' (tag {SELECT_TAG}); known: {known}.")
     return name, profile
+
+
+class ProfileSource:
+    """The profiles of a running server: ``egress.json`` is read again when it changes (so
+    ``batchyard deploy`` can add profiles to a live server); a broken edit keeps the last good
+    profiles and is logged."""
+
+    def __init__(self, config: object) -> None:
+        self._config = config
+        data_dir = getattr(config, "data_dir", None)
+        self._path = Path(data_dir) / "egress.json" if data_dir is not None else None
+        self._stamp = self._mtime()
+        self._profiles = load_profiles(config)  # raises at start-up: a clear ConfigError
+        self._lock = threading.Lock()
+
+    def _mtime(self) -> float | None:
+        if self._path is None or not self._path.exists():
+            return None
+        return self._path.stat().st_mtime
+
+    def __call__(self) -> dict[str, EgressProfile]:
+        stamp = self._mtime()
+        with self._lock:
+            if stamp != self._stamp:
+                self._stamp = stamp
+                try:
+                    self._profiles = load_profiles(self._config)
+                except ValueError:
+                    log.exception("egress profiles not reloaded; the previous ones stay")
+            return dict(self._profiles)

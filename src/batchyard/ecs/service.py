@@ -40,13 +40,23 @@ class EcsService:
         region: str,
         account: str,
         logs: LogSink | None = None,
-        egress_profiles: Mapping[str, EgressProfile] | None = None,
+        egress_profiles: Mapping[str, EgressProfile]
+        | Callable[[], Mapping[str, EgressProfile]]
+        | None = None,
         owner: str = "ecs",
         reclaim_own_leases: bool = False,
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.5,
     ) -> None:
-        self.ctx = EcsContext(store, Scope(region, account), dict(egress_profiles or {}))
+        if callable(egress_profiles):
+            source = egress_profiles
+        else:
+            fixed = dict(egress_profiles or {})
+
+            def source() -> Mapping[str, EgressProfile]:
+                return fixed
+
+        self.ctx = EcsContext(store, Scope(region, account), source)
         self.backends = backends
         self.supervisor = TaskSupervisor(
             self.ctx,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from batchyard.ecs import EcsService
 from batchyard.ecs.backends import Backends, default_runner_kind, make_factory
-from batchyard.ecs.egress import load_profiles
+from batchyard.ecs.egress import ProfileSource
 from batchyard.ecs.logsink import StoreSink
 from batchyard.logs import LogStore
 from batchyard.store import Store
@@ -50,7 +50,7 @@ def install_ecs(app: App, config: ServerConfig, store: Store, logs: LogStore | N
     from batchyard.api.ecs import EcsApi
 
     try:
-        profiles = load_profiles(config)
+        profiles = ProfileSource(config)
         runner_options(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
