@@ -391,10 +391,46 @@ def test_timeout_then_late_stop(
     engine.run_until_idle()
     clock.advance(31)
     engine.run_until_idle()
+    reason = f"Step Functions execution {execution.arn} no longer waits for this task"
+    assert ecs.stops == [{"cluster": CLUSTER, "task": ecs.last(), "reason": reason}]
     ecs.finish(ecs.last())
     engine.run_until_idle()
     done = store.executions.get(execution.arn)
     assert done.status == "FAILED" and done.error == "States.Timeout"
+
+
+def test_a_failed_branch_stops_the_task_of_its_sibling(
+    store: Store, engine: Engine, ecs: FakeEcs, clock: FakeClock
+) -> None:
+    run_task = _machine("arn:aws:states:::ecs:runTask.sync")
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    run_task,
+                    {
+                        "StartAt": "Wait",
+                        "States": {
+                            "Wait": {"Type": "Wait", "Seconds": 5, "Next": "Boom"},
+                            "Boom": {"Type": "Fail", "Error": "Boom"},
+                        },
+                    },
+                ],
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "par", definition)
+    execution = engine.start_execution(arn, name="p", input="{}")
+    engine.run_until_idle()
+    assert ecs.stops == []
+    clock.advance(6)
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "FAILED" and done.error == "Boom"
+    assert [stop["task"] for stop in ecs.stops] == [ecs.last()]
 
 
 def test_takeover_reattaches_without_running_again(

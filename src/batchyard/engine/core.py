@@ -233,6 +233,7 @@ class Core(Dispatch, Answers):
         items: list[Input] = [{**item, "t": t} for item in local]
         if run.seq == 0:
             items.insert(0, {"k": "start", "t": to_ms(run.execution.start_date)})
+        ecs_running = ecs_tasks.running_sync(run)
         with self.store.transaction() as tx:
             inbox = journal.read_inbox(tx.connection, arn)
             fired = [timer for timer in tx.timers.for_execution(arn) if timer.fire_at <= now]
@@ -258,6 +259,9 @@ class Core(Dispatch, Answers):
             consumed = [i for i, _ in inbox]
             self._write(tx, run, applied, consumed, [t.key for t in fired])
         self._committed(run)
+        if ecs_running:  # .sync ECS tasks this step gave up on are stopped
+            gone = ecs_tasks.abandoned(ecs_running, run, applied)
+            ecs_tasks.stop_tasks(self, gone, arn, stopped=False)
         return fresh
 
     def _write(

@@ -319,34 +319,71 @@ def task_stopped(core: Dispatch, task: dict[str, Any], waiter: str) -> None:
         return
 
 
-def managed_tasks(run: Run) -> list[tuple[str, str]]:
-    """``(cluster, task ARN)`` of the ``.sync`` ECS tasks ``run`` waits for (from their
-    TaskSubmitted input), which StopExecution stops as AWS does."""
+def running_sync(run: Run) -> dict[tuple[int, int], tuple[str, str]]:
+    """The ``.sync`` ECS tasks ``run`` waits for and that were submitted, by dispatch
+    ``(thread, seq)``: ``(cluster, task ARN)`` from their TaskSubmitted input."""
     waiting = {
         (p.command.thread_id, p.seq)
         for p in run.tasks.values()
-        if getattr(p.command.integration, "mode", "") == "ecs" and p.command.integration.sync
+        if getattr(p.command.integration, "mode", "") == "ecs"
+        and p.command.integration.sync
+        and p.started
     }
-    found: list[tuple[str, str]] = []
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    if not waiting:
+        return found
     for item in run.inputs:
-        if item.get("k") != "started" or (item.get("th"), item.get("d")) not in waiting:
+        key = (item.get("th"), item.get("d"))
+        if item.get("k") != "started" or key not in waiting:
             continue
         for task in (item.get("sub") or {}).get("Tasks") or []:
             if isinstance(task, dict) and task.get("TaskArn"):
-                found.append((str(task.get("ClusterArn", "")), str(task["TaskArn"])))
+                found[key] = (str(task.get("ClusterArn", "")), str(task["TaskArn"]))
     return found
 
 
-def stop_tasks(core: Dispatch, tasks: list[tuple[str, str]], execution_arn: str) -> None:
-    """StopTask on each (best effort, as AWS: the execution is stopped whatever happens)."""
+def managed_tasks(run: Run) -> list[tuple[str, str]]:
+    """``(cluster, task ARN)`` of the running ``.sync`` ECS tasks of ``run``, which
+    StopExecution stops, as AWS does."""
+    return list(running_sync(run).values())
+
+
+def abandoned(
+    before: dict[tuple[int, int], tuple[str, str]], run: Run, applied: list[Input]
+) -> list[tuple[str, str]]:
+    """The tasks of ``before`` (``running_sync`` before a step) that the step gave up on without
+    ECS's answer — their state timed out, or their Parallel branch or Map iteration (or the
+    whole execution) ended — which are stopped, as AWS stops a ``.sync`` job it no longer
+    manages. A task answered by its own stop notice is not among them."""
+    answered = {
+        (item["th"], item["d"]) for item in applied if item["k"] == "task" and not item.get("to")
+    }
+    still = {
+        (p.command.thread_id, p.seq)
+        for p in run.tasks.values()
+        if run.interp.status == "RUNNING"
+        and run.interp.threads[p.command.thread_id].status != "ABORTED"
+    }
+    return [task for key, task in before.items() if key not in answered and key not in still]
+
+
+def stop_tasks(
+    core: Dispatch, tasks: list[tuple[str, str]], execution_arn: str, *, stopped: bool = True
+) -> None:
+    """StopTask on each (best effort, as AWS: the execution goes on whatever happens)."""
     ecs = core.ecs
     if ecs is None:
         return
+    reason = _stop_reason(execution_arn) if stopped else _abandoned_reason(execution_arn)
     for cluster, task_arn in tasks:
         try:
-            ecs.stop_task(task_arn, reason=_stop_reason(execution_arn), cluster=cluster or None)
+            ecs.stop_task(task_arn, reason=reason, cluster=cluster or None)
         except Exception:  # already stopped or gone: nothing left to stop
             continue
+
+
+def _abandoned_reason(execution_arn: str) -> str:
+    return f"Step Functions execution {execution_arn} no longer waits for this task"[:255]
 
 
 def _stop_reason(execution_arn: str) -> str:
