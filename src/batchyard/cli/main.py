@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from batchyard.cli import executions, logs
+from batchyard.cli import executions, logs, schedules, tasks
 from batchyard.cli.demo import demo
 from batchyard.cli.deploy import deploy
 from batchyard.cli.run_local import run_local
@@ -24,6 +24,8 @@ app.command("validate")(validate)
 app.command("deploy")(deploy)
 app.add_typer(executions.app)
 app.add_typer(logs.app)
+app.add_typer(schedules.app)
+app.add_typer(tasks.app)
 
 
 @app.callback()
