@@ -433,6 +433,37 @@ def test_a_failed_branch_stops_the_task_of_its_sibling(
     assert [stop["task"] for stop in ecs.stops] == [ecs.last()]
 
 
+def test_catch_on_task_failed_to_start(store: Store, engine: Engine, ecs: FakeEcs) -> None:
+    ecs.start_failures = 1
+    catch = [{"ErrorEquals": ["ECS.TaskFailedToStart"], "Next": "Again"}]
+    definition = _machine("arn:aws:states:::ecs:runTask.sync", Catch=catch)
+    definition["States"]["Again"] = {"Type": "Pass", "End": True}
+    arn = deploy(store, "catch-start", definition)
+    execution = engine.start_execution(arn, name="c", input="{}")
+    engine.run_until_idle()
+    ecs.finish(ecs.last())
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED"
+    output = json.loads(done.output or "")
+    assert output["Error"] == "States.TaskFailed"
+    assert json.loads(output["Cause"])["StoppedReason"] == FAILED_TO_START
+
+
+def test_heartbeat_seconds_still_apply(
+    store: Store, engine: Engine, ecs: FakeEcs, clock: FakeClock
+) -> None:
+    definition = _machine("arn:aws:states:::ecs:runTask.sync", HeartbeatSeconds=10)
+    arn = deploy(store, "beat", definition)
+    execution = engine.start_execution(arn, name="h", input="{}")
+    engine.run_until_idle()
+    clock.advance(11)
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "FAILED" and done.error == "States.HeartbeatTimeout"
+    assert [stop["task"] for stop in ecs.stops] == [ecs.last()]
+
+
 def test_takeover_reattaches_without_running_again(
     store: Store, engine: Engine, ecs: FakeEcs, clock: FakeClock
 ) -> None:
