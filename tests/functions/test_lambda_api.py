@@ -370,3 +370,24 @@ def test_list_pages_and_delete(lam: Any) -> None:
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     code, _, _ = error_of(lambda: lam.get_function(FunctionName="list-b"))
     assert code == "ResourceNotFoundException"
+
+
+CHATTY = """
+import threading
+
+def chatter():
+    for i in range(20000):
+        print("background line", i, "x" * 200)
+
+def handler(event, context):
+    threading.Thread(target=chatter, daemon=True).start()
+    return {"big": "y" * 100000, "n": event["n"]}
+"""
+
+
+def test_output_of_background_threads_never_breaks_the_answers(lam: Any) -> None:
+    create(lam, "chatty", source=CHATTY)
+    for n in range(5):
+        response, payload = invoke(lam, "chatty", {"n": n})
+        assert "FunctionError" not in response
+        assert payload == {"big": "y" * 100000, "n": n}

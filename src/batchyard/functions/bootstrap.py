@@ -27,6 +27,7 @@ import os
 import resource
 import struct
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -41,13 +42,16 @@ class _Channel:
     def __init__(self, fd_in: int, fd_out: int) -> None:
         self._in = os.fdopen(fd_in, "rb", buffering=0)
         self._out = fd_out
+        # The handler's own threads may print while the result goes out: one frame at a time.
+        self._lock = threading.Lock()
 
     def send(self, kind: bytes, body: bytes) -> None:
         data = _HEADER.pack(kind, len(body)) + body
-        view = memoryview(data)
-        while view:
-            written = os.write(self._out, view)
-            view = view[written:]
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._out, view)
+                view = view[written:]
 
     def receive(self) -> tuple[bytes, bytes] | None:
         head = self._read(_HEADER.size)
