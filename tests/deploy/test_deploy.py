@@ -307,3 +307,71 @@ def test_server_error_during_apply_is_one_line(
     assert "applying + log group bad name!" in result.stdout
     assert result.stderr.startswith("error: InvalidParameterException: "), result.stderr
     assert "Traceback" not in result.output
+
+
+EGRESS_PROJECT = """\
+project: egress-test
+egress_profiles:
+  late:
+    proxy: http://127.0.0.1:3129
+task_definitions:
+  egress-job:
+    containerDefinitions:
+      - name: app
+        image: busybox
+        memory: 128
+    tags:
+      batchyard:egress: late
+"""
+
+
+def test_egress_profile_missing_on_the_server_fails_clearly(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "batchyard.yaml", EGRESS_PROJECT)
+    result = cli("deploy", "-f", str(path))
+    assert result.exit_code == 1
+    assert "= egress profile late (not checked: the server must define it" in result.stdout
+    assert result.stderr.startswith(
+        "error: InvalidParameterException: Unknown egress profile 'late'"
+    ), result.stderr
+
+
+def test_egress_profiles_are_written_for_a_local_server(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "batchyard.yaml", EGRESS_PROJECT)
+    result = cli("deploy", "-f", str(path), "--server-data-dir", str(server.data_dir))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"+ egress profile late (proxy=http://127.0.0.1:3129; into {server.data_dir}/egress.json)"
+        in plan_lines(result.stdout)
+    )
+    profiles = json.loads((server.data_dir / "egress.json").read_text())
+    assert profiles["late"] == {"proxy": "http://127.0.0.1:3129"}
+    assert "partner" in profiles  # profiles deploy does not declare are kept
+    tags = server.client("ecs").describe_task_definition(
+        taskDefinition="egress-job", include=["TAGS"]
+    )["tags"]
+    assert {"key": "batchyard:egress", "value": "late"} in tags
+    again = cli("deploy", "-f", str(path), "--server-data-dir", str(server.data_dir))
+    assert "Nothing to do." in again.stdout
+
+
+def test_cluster_tags_are_created_and_updated(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    text = "project: clusters\nclusters:\n  tagged:\n    tags:\n      batchyard:runner: {runner}\n"
+    path = write(tmp_path / "batchyard.yaml", text.format(runner="local"))
+    assert cli("deploy", "-f", str(path)).exit_code == 0
+    ecs = server.client("ecs")
+
+    def tags() -> dict[str, str]:
+        cluster = ecs.describe_clusters(clusters=["tagged"], include=["TAGS"])["clusters"][0]
+        return _tags(cluster["tags"])
+
+    assert tags() == {"batchyard:runner": "local", "batchyard:project": "clusters"}
+    write(tmp_path / "batchyard.yaml", text.format(runner="docker"))
+    result = cli("deploy", "-f", str(path))
+    assert "~ cluster tagged (tags)" in plan_lines(result.stdout), result.output
+    assert tags() == {"batchyard:runner": "docker", "batchyard:project": "clusters"}

@@ -1,10 +1,13 @@
 """Egress profiles of a project, written where the server reads them.
 
 Egress profiles are server configuration, not an AWS resource: the server reads them from
-its configuration and from ``DATA_DIR/egress.json`` (see ``batchyard.ecs.egress``), and no API
-lists or changes them. So deploy writes them into that file when it is told where the
-server's data directory is (``--server-data-dir``, for a server on this machine); otherwise it
-lists the profiles the server must have, and the plan cannot promise them.
+its configuration and from ``DATA_DIR/egress.json`` (see ``batchyard.ecs.egress``; a running
+server reads the file again when it changes), and no API lists or changes them. So deploy
+writes them into that file when it is told where the server's data directory is
+(``--server-data-dir``, for a server on this machine); otherwise it lists the profiles the
+server must have, and ``RegisterTaskDefinition`` refuses a task definition whose
+``batchyard:egress`` tag names a profile the server lacks -- the deploy stops there, with the
+server's message naming the profiles it knows.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def egress_changes(profiles: dict[str, dict[str, str]], data_dir: Path | None) -
             action,
             "egress profile",
             name,
-            [_describe(spec), f"into {path}: the server loads it when it starts"],
+            [_describe(spec), f"into {path}"],
             run=partial(_write, path, name, spec),
         )
 

@@ -103,7 +103,7 @@ class Project:
     name: str
     root: Path
     log_groups: dict[str, LogGroup] = field(default_factory=dict)
-    clusters: list[str] = field(default_factory=list)
+    clusters: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> tags
     egress_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     functions: dict[str, Function] = field(default_factory=dict)
@@ -254,19 +254,23 @@ def _log_groups(check: _Checker, top: dict[str, Any], project: Project) -> None:
 
 
 def _clusters(check: _Checker, top: dict[str, Any], project: Project) -> None:
+    """A list of cluster names, or a mapping of names to ``{tags: {...}}``."""
     value = top.get("clusters")
     if value is None:
         return
-    if not isinstance(value, list):
-        check.add(("clusters",), f"expected a list of cluster names, got {_kind(value)}")
+    if isinstance(value, list):
+        for index, cluster in enumerate(value):
+            if not isinstance(cluster, str) or not NAME.match(cluster):
+                check.add(
+                    ("clusters", index), "a cluster name is 1-64 letters, digits, '-', '_' or '.'"
+                )
+            else:
+                project.clusters[cluster] = {}
         return
-    for index, cluster in enumerate(value):
-        if not isinstance(cluster, str) or not NAME.match(cluster):
-            check.add(
-                ("clusters", index), "a cluster name is 1-64 letters, digits, '-', '_' or '.'"
-            )
-        else:
-            project.clusters.append(cluster)
+    for cluster, spec in check.names(value, ("clusters",)).items():
+        path: DataPath = ("clusters", cluster)
+        settings = check.mapping(spec, path, ("tags",))
+        project.clusters[cluster] = check.string_map(settings, "tags", path)
 
 
 def _egress(check: _Checker, top: dict[str, Any], project: Project) -> None:

@@ -217,16 +217,28 @@ class Planner:
             ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"] if arns else []
         )
         existing = {c["clusterName"]: c for c in described if c.get("status") == "ACTIVE"}
-        for name in self.project.clusters:
-            if name in existing:
-                yield Change("unchanged", "cluster", name)
-            else:
+        for name, extra in self.project.clusters.items():
+            desired = {**extra, **self.tags}
+            current = existing.get(name)
+            if current is None:
                 yield Change(
                     "create",
                     "cluster",
                     name,
-                    run=partial(ecs.create_cluster, clusterName=name, tags=_tag_list(self.tags)),
+                    run=partial(ecs.create_cluster, clusterName=name, tags=_tag_list(desired)),
                 )
+                continue
+            tags = _tags_of(current.get("tags"))
+            if tags == desired:
+                yield Change("unchanged", "cluster", name)
+                continue
+            yield Change(
+                "update",
+                "cluster",
+                name,
+                ["tags"],
+                run=partial(_retag_cluster, ecs, current["clusterArn"], tags, desired),
+            )
         for name, cluster in existing.items():
             if name not in self.project.clusters and self.owned(_tags_of(cluster.get("tags"))):
                 yield Change(
@@ -688,6 +700,13 @@ def _log_group_name(logging: dict[str, Any]) -> str | None:
         if ":log-group:" in arn:
             return str(arn.split(":log-group:", 1)[1].removesuffix(":*"))
     return None
+
+
+def _retag_cluster(ecs: Any, arn: str, current: dict[str, str], desired: dict[str, str]) -> None:
+    stale = [key for key in current if key not in desired]
+    if stale:
+        ecs.untag_resource(resourceArn=arn, tagKeys=stale)
+    ecs.tag_resource(resourceArn=arn, tags=_tag_list(desired))
 
 
 def _deregister_family(ecs: Any, family: str) -> None:
