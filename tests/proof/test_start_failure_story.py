@@ -181,23 +181,33 @@ def retry_definition(cluster: str, family: str) -> dict[str, Any]:
 
 def _run(server: RunningServer, name: str, definition: dict[str, Any]) -> list[dict[str, Any]]:
     """Create the state machine, run it to its end; its whole history."""
+    execution = _start(server, name, definition, "{}")
+    described = _wait(server, execution)
+    sfn = server.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution):
+        events.extend(page["events"])
+    assert described["status"] == "SUCCEEDED", (described, [e["type"] for e in events])
+    return events
+
+
+def _start(server: RunningServer, name: str, definition: dict[str, Any], text: str) -> str:
     sfn = server.client("stepfunctions")
     machine = sfn.create_state_machine(
         name=name,
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/StepFunctions",
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    return str(sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"])
+
+
+def _wait(server: RunningServer, execution: str) -> dict[str, Any]:
+    sfn = server.client("stepfunctions")
     deadline = time.monotonic() + EXECUTION_TIMEOUT_S
-    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{name} still RUNNING after {EXECUTION_TIMEOUT_S}s"
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution} still RUNNING"
         time.sleep(0.1)
-    events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution):
-        events.extend(page["events"])
-    described = sfn.describe_execution(executionArn=execution)
-    assert described["status"] == "SUCCEEDED", (described, [e["type"] for e in events])
-    return events
+    return dict(described)
 
 
 RUN_TASK_FAILED = [
@@ -324,25 +334,6 @@ def _plain_definition(server: RunningServer, name: str, command: list[str]) -> s
         containerDefinitions=[{"name": "job", "image": "busybox", "command": command}],
     )
     return name
-
-
-def _start(server: RunningServer, name: str, definition: dict[str, Any], text: str) -> str:
-    sfn = server.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=name,
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/StepFunctions",
-    )["stateMachineArn"]
-    return str(sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"])
-
-
-def _wait(server: RunningServer, execution: str) -> dict[str, Any]:
-    sfn = server.client("stepfunctions")
-    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
-    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{execution} still RUNNING"
-        time.sleep(0.1)
-    return dict(described)
 
 
 def test_wait_for_task_token_from_the_container(server: RunningServer) -> None:
