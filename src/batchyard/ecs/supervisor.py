@@ -259,6 +259,10 @@ class TaskSupervisor:
             if end is not None:
                 return self._ended(record, end)
             if self._interrupted(key):
+                # The task goes on on its backend; whoever holds it next re-attaches.
+                detach = getattr(handle, "detach", None)
+                if callable(detach):
+                    detach()
                 return None
             record = self._reload(record)
             if record.desired_status == "STOPPED" and not asked_to_stop:
