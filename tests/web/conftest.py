@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,10 +32,14 @@ def _require(reason: str) -> None:
     pytest.skip(reason)
 
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+else:
+    Browser = Page = Playwright = Any  # tests import these names from here
 try:
-    from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+    from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
+    sync_playwright = None
 
 
 @dataclass

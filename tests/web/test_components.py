@@ -13,13 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
 
 from batchyard.api import App, ServerConfig
 from batchyard.api.stepfunctions.wiring import install as install_stepfunctions
 from batchyard.web.wiring import install as install_console
 from tests.api.conftest import free_port, serve_app
-from tests.web.conftest import Console, Watched, watch
+from tests.web.conftest import Browser, Console, Watched, watch
 
 ROLE = "arn:aws:iam::123456789012:role/console"
 HANDLER = """

@@ -186,6 +186,40 @@ def test_stop_button_stops_a_running_execution(web: Watched, runs: Runs, console
     assert web.page.locator("#redrive").is_visible()
 
 
+def test_redrive_button_reruns_a_stopped_execution(
+    web: Watched, runs: Runs, console: Console
+) -> None:
+    sfn = console.client("stepfunctions")
+    arn = runs.arns["wait"]
+    assert wait_status(sfn, arn, {"ABORTED"}) == "ABORTED"  # stopped by the test above
+    open_execution(web, arn)
+    web.page.click("#redrive")
+    web.page.wait_for_function(
+        "() => document.querySelector('#exec-status').textContent === 'RUNNING'"
+    )
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["status"] == "RUNNING" and described["redriveCount"] == 1
+    web.page.wait_for_function(
+        "() => document.querySelector('#graph g.state[data-state=Hold]')?.dataset.status"
+        " === 'running'"
+    )
+    types = web.page.locator("#events tbody tr td:nth-child(2)").all_inner_texts()
+    assert "ExecutionRedriven" in types
+    sfn.stop_execution(executionArn=arn)
+
+
+def test_states_open_from_the_keyboard(web: Watched, runs: Runs) -> None:
+    open_execution(web, runs.arns["ok"])
+    node = web.page.locator('#graph g.state[data-state="Done"]')
+    assert node.get_attribute("role") == "button"
+    assert "Succeeded" in (node.get_attribute("aria-label") or "")
+    node.focus()
+    web.page.keyboard.press("Enter")
+    assert web.page.locator("#state-title").inner_text() == "Done"
+    output = web.page.locator('#state-details pre[data-io="output"]').inner_text()
+    assert json.loads(output) == {"done": "ok"}
+
+
 def test_durations_chart_plots_each_closed_run(web: Watched, runs: Runs, console: Console) -> None:
     listed = console.client("stepfunctions").list_executions(stateMachineArn=runs.machine)
     closed = [e for e in listed["executions"] if e["status"] != "RUNNING"]

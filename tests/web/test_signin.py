@@ -7,10 +7,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
 
 from batchyard.web.auth import COOKIE, Sessions
-from tests.web.conftest import Console, Watched, fetch, start_console, watch
+from tests.web.conftest import Browser, Console, Watched, fetch, start_console, watch
 
 KEY, SECRET = "AKIACONSOLE", "console-secret-0123456789"
 

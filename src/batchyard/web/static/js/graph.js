@@ -136,6 +136,12 @@ const byGraph = (function () {
         for (const s of Object.values(states)) if (s.status === "running") s.status = "failed";
       } else if (type === "ExecutionAborted") {
         for (const s of Object.values(states)) if (s.status === "running") s.status = "cancelled";
+      } else if (type === "ExecutionRedriven") {
+        // The states the execution ended in run again (re-entered, or resumed in place).
+        for (const s of Object.values(states)) {
+          const ended = s.status === "cancelled" || (s.status === "failed" && types[s.name] !== "Fail");
+          if (ended && s.exited === undefined) s.status = "running";
+        }
       }
     }
     return states;
