@@ -158,3 +158,28 @@ def test_the_lambda_api_on_a_postgresql_store(tmp_path: Path) -> None:
             assert [row.name for row in rows] == ["on-pg"]
         finally:
             store.close()
+
+
+def test_overlapping_invocations_get_their_own_workers_and_idle_ones_are_reaped(
+    service: FunctionService,
+) -> None:
+    import threading
+    import time
+
+    source = "import os, time\ndef handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n"
+    service.create_function(params("parallel", source))
+    pids: list[int] = []
+
+    def call() -> None:
+        pids.append(json.loads(service.invoke("parallel", b"{}").payload))
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(pids)) == 2  # overlapping, so two workers
+    assert service.pool.idle_count("parallel") == 2
+    assert service.pool.reap(now=time.monotonic() + service.pool.idle_seconds + 1) == 2
+    assert service.pool.idle_count("parallel") == 0
+    assert service.invoke("parallel", b"{}").status_code == 200  # a cold start again
