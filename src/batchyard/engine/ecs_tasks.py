@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from batchyard.engine.dispatch import Dispatch
     from batchyard.engine.run import Pending, Run
 
+log = logging.getLogger("batchyard.engine")
 STARTED_BY = "AWS Step Functions"
 _MS_THRESHOLD = 100_000_000_000  # epoch values above this are milliseconds, below seconds
 
@@ -294,6 +296,8 @@ def _submit(
     try:
         response = ecs.run_task(request, waiter=waiter)
     except Exception as exc:  # the service's EcsError (code, message) or anything it raised
+        if not getattr(exc, "code", None):
+            log.exception("RunTask for %s failed unexpectedly", pending.command.request.state_name)
         return api_failure(exc)
     return response_output(response, core.now())
 
