@@ -268,3 +268,28 @@ def test_profiles_added_to_egress_json_apply_without_restart(
     (task,) = ecs.run_task(cluster=local_cluster, taskDefinition=arn, tags=late)["tasks"]
     assert {"key": "batchyard:egress-profile", "value": "late"} in task["tags"]
     wait_stopped(ecs, local_cluster, task["taskArn"])
+
+
+def test_fargate_task_shape(ecs: Any, local_cluster: str) -> None:
+    arn = shell_definition(ecs, "fargate", "true")
+    (task,) = ecs.run_task(
+        cluster=local_cluster,
+        taskDefinition=arn,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+    )["tasks"]
+    assert task["launchType"] == "FARGATE" and task["platformVersion"] == "1.4.0"
+    assert task["ephemeralStorage"] == {"sizeInGiB": 20}
+    (eni,) = task["attachments"]
+    assert eni["type"] == "ElasticNetworkInterface" and eni["status"] == "PRECREATED"
+    assert eni["details"] == [{"name": "subnetId", "value": "subnet-1"}]
+    stopped = wait_stopped(ecs, local_cluster, task["taskArn"])
+    assert stopped["attachments"][0]["status"] == "DELETED"
+    ecs.deregister_task_definition(taskDefinition=arn)
+    with pytest.raises(ClientError) as excinfo:
+        ecs.run_task(cluster=local_cluster, taskDefinition=arn)
+    error = excinfo.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException",
+        "TaskDefinition is inactive",
+    )

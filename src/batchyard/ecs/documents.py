@@ -12,6 +12,7 @@ Lifecycle, as ECS reports it: ``PROVISIONING`` (created) → ``PENDING`` (image 
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ def new_task(
     tags: list[dict[str, str]],
     availability_zone: str,
     now: datetime,
+    subnets: list[str] | None = None,
 ) -> Body:
     """A task just created by RunTask (``lastStatus: PROVISIONING``)."""
     containers = []
@@ -84,7 +86,7 @@ def new_task(
             container["memoryReservation"] = str(reservation)
         containers.append(container)
     body: Body = {
-        "attachments": [],
+        "attachments": _eni(subnets) if subnets is not None else [],
         "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
         "availabilityZone": availability_zone,
         "clusterArn": cluster_arn,
@@ -117,6 +119,25 @@ def new_task(
     return body
 
 
+def _eni(subnets: list[str]) -> list[Body]:
+    """The task's network interface as ECS lists it for ``awsvpc`` tasks; batchyard creates no
+    ENI, so only its lifecycle (PRECREATED → ATTACHED → DELETED) and subnet are shown."""
+    details = [{"name": "subnetId", "value": subnets[0]}] if subnets else []
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "ElasticNetworkInterface",
+            "status": "PRECREATED",
+            "details": details,
+        }
+    ]
+
+
+def _attachments(task: Body, status: str) -> None:
+    for attachment in task.get("attachments", []):
+        attachment["status"] = status
+
+
 def _full_overrides(overrides: Body) -> Body:
     """``overrides`` as ECS echoes them: every list member present, even when empty."""
     result: Body = {
@@ -145,6 +166,7 @@ def pending(body: Body, now: datetime) -> Body:
 def running(body: Body, started_at: datetime, now: datetime) -> Body:
     task = copy.deepcopy(body)
     task["lastStatus"] = "RUNNING"
+    _attachments(task, "ATTACHED")
     task["pullStoppedAt"] = min(millis(started_at), millis(now))
     task["startedAt"] = millis(started_at)
     for container in task["containers"]:
@@ -177,6 +199,7 @@ def stopped(
     task = copy.deepcopy(body)
     task["lastStatus"] = "STOPPED"
     task["desiredStatus"] = "STOPPED"
+    _attachments(task, "DELETED")
     task["stopCode"] = stop_code
     task["stoppedReason"] = reason
     task.setdefault("stoppingAt", millis(now))

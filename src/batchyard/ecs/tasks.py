@@ -34,6 +34,12 @@ def _launch_type(params: Params) -> tuple[str, str | None]:
     return params.get("launchType") or "EC2", None
 
 
+def _subnets(params: Params) -> list[str] | None:
+    """The ``awsvpc`` subnets of the request, or ``None`` without ``networkConfiguration``."""
+    awsvpc = (params.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+    return None if awsvpc is None else list(awsvpc.get("subnets") or [])
+
+
 def _check_overrides(definition: TaskDefinitionRecord, overrides: Params) -> None:
     names = {c["name"] for c in definition.body["containerDefinitions"]}
     for override in overrides.get("containerOverrides") or []:
@@ -63,7 +69,7 @@ def run_task(ctx: EcsContext, params: Params, *, waiter: str | None = None) -> d
         raise errors.invalid(f"count must be between 1 and {MAX_COUNT}, got {count}.")
     definition = ctx.definition(params["taskDefinition"], errors.task_definition_not_found)
     if definition.status != "ACTIVE":
-        raise errors.client("TaskDefinition is inactive")
+        raise errors.invalid("TaskDefinition is inactive")
     overrides = params.get("overrides") or {}
     _check_overrides(definition, overrides)
     tags = _run_tags(ctx, params, definition)
@@ -92,6 +98,7 @@ def run_task(ctx: EcsContext, params: Params, *, waiter: str | None = None) -> d
             tags=[{"key": k, "value": v} for k, v in tags.items()],
             availability_zone=f"{ctx.scope.region}a",
             now=now,
+            subnets=_subnets(params),
         )
         if provider:
             body["capacityProviderName"] = provider
