@@ -316,7 +316,9 @@ def _fail(core: Dispatch, token: str | None, base: Input, error: str, cause: str
 def task_stopped(core: Dispatch, task: dict[str, Any], waiter: str) -> None:
     """The ECS service's notice that a ``.sync`` task stopped: answer its token. Idempotent:
     a notice for a token already answered (time-out, StopExecution, redelivery) is dropped."""
-    message, status = stopped_message(task, optional_containers(core.ecs, task))
+    # The task definition is read only when a container failed: it may be a non-essential one.
+    optional = frozenset() if succeeded(task) else optional_containers(core.ecs, task)
+    message, status = stopped_message(task, optional)
     try:
         core.complete_token(waiter, message, status)
     except (InvalidToken, TaskTimedOut):
