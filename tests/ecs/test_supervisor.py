@@ -156,3 +156,29 @@ def test_a_killed_replica_s_task_is_taken_over_and_runs_once(
         survivor.supervisor.stop()
         survivor.close()
         survivor.ctx.store.close()
+
+
+def test_two_live_replicas_run_each_task_once(store_url: str, tmp_path: Path) -> None:
+    replicas = [_service(store_url, tmp_path / f"runner-{n}", f"replica-{n}") for n in "ab"]
+    marker = tmp_path / "runs"
+    for replica in replicas:
+        replica.supervisor.start()
+    try:
+        definition = _register(replicas[0], "shared", f'echo "$TASK" >> {marker}')
+        arns = []
+        for n in range(8):
+            request = {
+                "taskDefinition": definition,
+                "overrides": {"containerOverrides": [
+                    {"name": "app", "environment": [{"name": "TASK", "value": str(n)}]}
+                ]},
+            }  # fmt: skip
+            arns.append(replicas[n % 2].run_task(request)["tasks"][0]["taskArn"])
+        for arn in arns:
+            assert _stopped(replicas[0], arn)["containers"][0]["exitCode"] == 0
+        assert sorted(marker.read_text().split()) == [str(n) for n in range(8)]
+    finally:
+        for replica in replicas:
+            replica.supervisor.stop()
+            replica.close()
+            replica.ctx.store.close()
