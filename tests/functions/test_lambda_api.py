@@ -365,6 +365,9 @@ def test_list_pages_and_delete(lam: Any) -> None:
         if not marker:
             break
     assert {"list-a", "list-b", "list-c"} <= set(names)
+    listed = lam.list_functions()["Functions"][0]
+    assert not {"State", "LastUpdateStatus", "RuntimeVersionConfig"} & set(listed)
+    assert listed["Version"] == "$LATEST" and "CodeSha256" in listed
     assert names == sorted(names)
     deleted = lam.delete_function(FunctionName="list-b")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204

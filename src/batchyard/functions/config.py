@@ -129,7 +129,9 @@ def render(
     """The ``FunctionConfiguration`` of a function.
 
     ``stage`` is what answered: ``create`` (State Pending, as CreateFunction answers),
-    ``update`` (LastUpdateStatus InProgress, as the updates answer) or ``get``.
+    ``update`` (LastUpdateStatus InProgress, as the updates answer), ``list`` (no state
+    members nor RuntimeVersionConfig: "use GetFunction" for them, says the ListFunctions
+    reference) or ``get``.
     """
     config = record.config
     out: dict[str, Any] = {
@@ -165,6 +167,9 @@ def render(
             StateReason="The function is being created.",
             StateReasonCode="Creating",
         )
+    elif stage == "list":
+        # ListFunctions leaves out State, LastUpdateStatus, their reasons, RuntimeVersionConfig.
+        del out["RuntimeVersionConfig"]
     elif stage == "update":
         out.update(
             State="Active",

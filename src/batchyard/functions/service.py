@@ -210,7 +210,7 @@ class FunctionService:
                 raise InvalidParameterValueException("Invalid marker: " + marker) from None
         records = self._functions.page(after, limit + 1)
         page = records[:limit]
-        result: dict[str, Any] = {"Functions": [self._render(r) for r in page]}
+        result: dict[str, Any] = {"Functions": [self._render(r, "list") for r in page]}
         if len(records) > limit:
             result["NextMarker"] = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
         return result
