@@ -13,6 +13,7 @@ client of the server gets.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,21 +35,26 @@ import boto3  # type: ignore[import-untyped]
 import typer
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "nightly-batch"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-# Every minute: the example's nightly cron would not fire during a two-minute demo.
-DEMO_CRON = "cron(* * * * ? *)"
+INJECT_TAG = "batchyard:inject-start-failures"
+DEMO_SCHEDULE = "nightly-batch-demo"
+SLOT_SECONDS = 10
 
-# The run-time query of the team's runbook, over the events the engine writes at level ALL:
-# one row per command of each execution, when it started and ended, and how many times its
-# task was scheduled (more than once when a start failure was retried).
-RUN_TIME_QUERY = """fields @timestamp, @message
-| parse @message '"execution_arn":"*"' as execution_arn
+# The run-time query of the team's runbook, over the events the engine writes at level ALL
+# (JSON lines whose fields -- execution_arn, type, details.name, details.parameters -- Logs
+# Insights discovers): one row per command of each execution, when it started and ended, and
+# how many times its task was scheduled (more than once when a start failure was retried).
+# A command is its state's name on TaskStateEntered/Exited, and the task definition that
+# TaskScheduled's parameters name (the example names both alike).
+RUN_TIME_QUERY = """fields @timestamp, execution_arn, type
 | parse details.parameters '"TaskDefinition":"*"' as taskDefinition
 | filter type in ["TaskStateEntered", "TaskScheduled", "TaskStateExited"]
 | stats earliest(@timestamp) as startTime, latest(@timestamp) as endTime,
@@ -82,7 +89,13 @@ class DemoServer:
     log_path: Path
 
     @classmethod
-    def start(cls, data_dir: Path, extra_args: list[str], timeout_s: float = 30.0) -> DemoServer:
+    def start(
+        cls,
+        data_dir: Path,
+        extra_args: list[str],
+        environment: dict[str, str],
+        timeout_s: float = 30.0,
+    ) -> DemoServer:
         port = _free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
         log_path = data_dir / "server.log"
@@ -95,7 +108,11 @@ class DemoServer:
             # A session of its own: Ctrl-C in the demo's terminal stops the demo, which then
             # stops the server (or leaves it running with --keep).
             process = subprocess.Popen(
-                command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **environment},
             )
         server = cls(f"http://127.0.0.1:{port}", process, data_dir, log_path)
         server._wait_healthy(timeout_s)
@@ -183,76 +200,74 @@ def _error_code(exc: ClientError) -> str:
 
 @dataclass
 class Deployed:
-    """What the demo created on the server."""
+    """What the demo created on the server, read from the project it deployed."""
 
+    project: str
     execution_log_group: str
     state_machine_arn: str
     task_definitions: list[str]
     injected: dict[str, str]  # family -> the inject-start-failures tag's value
-    schedule: str | None = None
+    schedules: list[str]  # "name: expression timezone"
+    plan: list[str]  # the deploy plan's lines
 
 
-def load_example(example: Path) -> dict[str, Any]:
-    """The example's definition set, its command and definition files read in."""
-    path = example / "nightly-batch.json"
+def deploy(clients: Clients, project_file: Path) -> Deployed:
+    """``batchyard deploy`` of the project file: the same plan and the same AWS calls."""
+    from batchyard import deploy as project_deploy  # the CLI stays importable without it
+
     try:
-        spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        for definition in spec["taskDefinitions"]:
-            script = (example / definition.pop("commandFile")).read_text(encoding="utf-8")
-            definition["containerDefinitions"][0]["command"] = ["sh", "-c", script]
-        machine = spec["stateMachine"]
-        machine["definition"] = (example / machine.pop("definitionFile")).read_text("utf-8")
-    except (OSError, ValueError, KeyError) as exc:
-        raise DemoError(f"cannot read the example in {example}: {exc}") from exc
-    return spec
-
-
-def deploy(clients: Clients, spec: dict[str, Any]) -> Deployed:
-    """Create (or update) everything the example declares, through the AWS APIs."""
-    logs, ecs, sfn = clients["logs"], clients["ecs"], clients["stepfunctions"]
-    for group in spec["logGroups"]:
-        try:
-            logs.create_log_group(logGroupName=group)
-        except ClientError as exc:
-            if _error_code(exc) != "ResourceAlreadyExistsException":
-                raise
-    ecs.create_cluster(clusterName=spec["cluster"])
-    families, injected = [], {}
-    for definition in spec["taskDefinitions"]:
-        answer = ecs.register_task_definition(**definition)
-        families.append(answer["taskDefinition"]["family"])
-        for tag in definition.get("tags", []):
-            if tag["key"] == "batchyard:inject-start-failures":
-                injected[definition["family"]] = tag["value"]
-    machine = spec["stateMachine"]
+        project = project_deploy.load_project(project_file)
+    except project_deploy.ProjectError as exc:
+        raise DemoError("\n".join(str(problem) for problem in exc.problems)) from exc
     try:
-        arn = sfn.create_state_machine(**machine)["stateMachineArn"]
+        changes = project_deploy.plan(project, clients.__getitem__)
+        project_deploy.apply(changes)
+    except project_deploy.ServiceMissing as exc:
+        raise DemoError(str(exc)) from exc
+    machine = next(iter(project.state_machines.values()))
+    injected = {
+        family: str(tag["value"])
+        for family, request in project.task_definitions.items()
+        for tag in request.get("tags", [])
+        if tag["key"] == INJECT_TAG
+    }
+    return Deployed(
+        project=project.name,
+        execution_log_group=machine.log_group or "",
+        state_machine_arn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine.name}",
+        task_definitions=list(project.task_definitions),
+        injected=injected,
+        schedules=[f"{s.name}: {s.expression} {s.timezone}" for s in project.schedules.values()],
+        plan=[change.line() for change in changes],
+    )
+
+
+def schedule_demo_slots(clients: Clients, deployed: Deployed, every_s: int) -> str:
+    """A second schedule on the same state machine whose slots come every few seconds.
+
+    ``rate(N seconds)`` is the scheduler's documented test-only extension, which the demo's
+    server enables (``BATCHYARD_SCHEDULER_SECOND_RATES=1``); AWS's finest rate is a minute.
+    """
+    clients["scheduler"].create_schedule(
+        Name=DEMO_SCHEDULE,
+        GroupName=deployed.project,
+        ScheduleExpression=f"rate({every_s} seconds)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": deployed.state_machine_arn,
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/batchyard-demo",
+            "Input": json.dumps({"batch": "nightly", "demo": True}),
+        },
+    )
+    return f"rate({every_s} seconds)"
+
+
+def delete_demo_schedule(clients: Clients, deployed: Deployed) -> None:
+    try:
+        clients["scheduler"].delete_schedule(Name=DEMO_SCHEDULE, GroupName=deployed.project)
     except ClientError as exc:
-        if _error_code(exc) != "StateMachineAlreadyExists":
+        if _error_code(exc) != "ResourceNotFoundException":
             raise
-        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine['name']}"
-        sfn.update_state_machine(
-            stateMachineArn=arn,
-            definition=machine["definition"],
-            loggingConfiguration=machine["loggingConfiguration"],
-        )
-    group_arn = machine["loggingConfiguration"]["destinations"][0]["cloudWatchLogsLogGroup"]
-    group = group_arn["logGroupArn"].split(":log-group:", 1)[1].removesuffix(":*")
-    return Deployed(group, arn, families, injected)
-
-
-def schedule_every_minute(clients: Clients, spec: dict[str, Any], state_machine: str) -> str:
-    """The example's schedule with the demo's cron: the nightly slot would not come soon."""
-    schedule = dict(spec["schedule"], ScheduleExpression=DEMO_CRON)
-    schedule["Target"] = dict(schedule["Target"], Arn=state_machine)
-    scheduler = clients["scheduler"]
-    try:
-        scheduler.create_schedule(**schedule)
-    except ClientError as exc:
-        if _error_code(exc) != "ConflictException":
-            raise
-        scheduler.update_schedule(**schedule)
-    return str(schedule["Name"])
 
 
 # --------------------------------------------------------------------------- slots
@@ -276,23 +291,26 @@ def start_slots_directly(clients: Clients, state_machine: str, slots: int) -> li
 @dataclass
 class Progressed:
     executions: dict[str, str]  # arn -> status
-    start_failures: int
+    start_failures: list[str]  # the stoppedReason of each task that failed to start
 
 
 _OPEN = {"RUNNING", "PENDING_REDRIVE"}
 
 
-def _failed_to_start(event: dict[str, Any]) -> bool:
-    """A TaskFailed whose cause is an ECS task stopped with ``TaskFailedToStart`` (the failure
-    ``ErrorEquals: ["ECS.TaskFailedToStart"]`` retries; its error stays States.TaskFailed)."""
+def failed_to_start(event: dict[str, Any]) -> str | None:
+    """The stoppedReason of a TaskFailed whose cause is an ECS task stopped with
+    ``TaskFailedToStart`` — what ``ErrorEquals: ["ECS.TaskFailedToStart"]`` retries (the
+    error itself stays States.TaskFailed, as on AWS)."""
     if event["type"] != "TaskFailed":
-        return False
+        return None
     cause = event.get("taskFailedEventDetails", {}).get("cause", "")
     try:
         task = json.loads(cause)
     except ValueError:
-        return False
-    return isinstance(task, dict) and task.get("StopCode") == "TaskFailedToStart"
+        return None
+    if not isinstance(task, dict) or task.get("StopCode") != "TaskFailedToStart":
+        return None
+    return str(task.get("StoppedReason", ""))
 
 
 def poll(clients: Clients, state_machine: str) -> Progressed:
@@ -303,11 +321,14 @@ def poll(clients: Clients, state_machine: str) -> Progressed:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine)
         for item in page["executions"]
     }
-    failures = 0
-    for arn in executions:
-        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-            failures += sum(1 for event in page["events"] if _failed_to_start(event))
-    return Progressed(executions, failures)
+    reasons = [
+        reason
+        for arn in executions
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        for event in page["events"]
+        if (reason := failed_to_start(event)) is not None
+    ]
+    return Progressed(executions, reasons)
 
 
 # --------------------------------------------------------------------------- the query
@@ -341,14 +362,125 @@ def run_time_query(
 
 
 def results_table(rows: list[dict[str, str]]) -> Table:
-    table = Table(title="Run times per command and execution (Logs Insights)", expand=False)
-    columns = ["window", "execution", "commands", "startTime", "endTime", "seconds", "attempts"]
-    for column in columns:
-        table.add_column(column, justify="right" if column in {"seconds", "attempts"} else "left")
-    for row in rows:
-        execution = row.get("execution_arn", "").rsplit(":", 1)[-1]
-        table.add_row(*[execution if c == "execution" else row.get(c, "") for c in columns])
+    """The query's rows, compact enough for an 80-column terminal: times without their date
+    (it is in the title) or milliseconds (``seconds`` has them), execution names without the
+    prefix they all share (it is in the caption)."""
+    names = [row.get("execution_arn", "").rsplit(":", 1)[-1] for row in rows]
+    prefix = _shared_prefix(names)
+    day = rows[0].get("startTime", "")[:10] if rows else ""
+    table = Table(
+        title=f"Run times per command and execution, {day} (UTC)",
+        caption=f"execution: the name after {prefix}" if prefix else None,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
+    for name in ("window", "execution", "commands", "startTime", "endTime"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
+    table.add_column("attempts", justify="right", no_wrap=True)
+    previous = None
+    for row, name in zip(rows, names, strict=True):
+        if previous is not None and name != previous:
+            table.add_section()
+        previous = name
+        table.add_row(
+            row.get("window", "")[11:16],
+            name[len(prefix) :],
+            row.get("commands", ""),
+            row.get("startTime", "")[11:19],
+            row.get("endTime", "")[11:19],
+            row.get("seconds", ""),
+            row.get("attempts", ""),
+        )
     return table
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """The prefix all names share, up to its last '-' (nothing for a single name)."""
+    if len(names) < 2:
+        return ""
+    first, last = min(names), max(names)  # the shared prefix of all is theirs
+    size = next(
+        (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first)
+    )
+    return first[: first.rfind("-", 0, size) + 1]
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+class RunnerChoice(StrEnum):
+    AUTO = "auto"
+    DOCKER = "docker"
+    LOCAL = "local"
+
+
+def docker_image_ready(image: str = "busybox:latest") -> bool:
+    """Whether Docker answers and has ``image`` — built from the host's static busybox when
+    missing (``docker import``, as the CI builds its images: no registry is ever asked)."""
+    try:
+        import docker  # type: ignore[import-untyped,unused-ignore]
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+    except Exception:
+        return False
+    try:
+        client.images.get(image)
+        return True
+    except docker.errors.ImageNotFound:
+        pass
+    except Exception:
+        return False
+    busybox = shutil.which("busybox")
+    if busybox is None or b"statically linked" not in _file_kind(busybox):
+        return False
+    repository, tag = image.split(":")
+    client.images.import_image(_busybox_rootfs(Path(busybox)), repository=repository, tag=tag)
+    return True
+
+
+def _file_kind(path: str) -> bytes:
+    try:
+        return subprocess.run(["file", "-L", path], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return b""
+
+
+def _busybox_rootfs(busybox: Path) -> bytes:
+    """A root filesystem with busybox as /bin/busybox and the applets the commands use."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for directory in ("bin", "tmp"):
+            info = tarfile.TarInfo(directory)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if directory == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(str(busybox), arcname="bin/busybox")
+        for applet in ("sh", "date", "sleep", "printf", "echo", "cat"):
+            info = tarfile.TarInfo(f"bin/{applet}")
+            info.type, info.linkname = tarfile.SYMTYPE, "/bin/busybox"
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def choose_runner(requested: str) -> tuple[str, str]:
+    """The runner for the demo's tasks, and why."""
+    if requested == "local":
+        return "local", "local processes (--runner local)"
+    if docker_image_ready():
+        return "docker", "Docker containers of the image busybox:latest"
+    if requested == "docker":
+        raise DemoError(
+            "--runner docker: no Docker engine answers, or it has no busybox image and the "
+            "host has no static busybox to build one from"
+        )
+    return "local", "local processes (no Docker engine with a busybox image here)"
 
 
 # --------------------------------------------------------------------------- the command
@@ -373,8 +505,15 @@ def demo(
         typer.Option(help="The server's data directory (default: a temporary one, removed)."),
     ] = None,
     slots: Annotated[
-        int, typer.Option(min=1, max=5, help="How many schedule slots to let fire.")
+        int, typer.Option(min=1, max=6, help="How many schedule slots to let fire.")
     ] = 3,
+    runner: Annotated[
+        RunnerChoice,
+        typer.Option(
+            help="Where the tasks run: docker, local (processes) or auto (Docker when an "
+            "engine answers)."
+        ),
+    ] = RunnerChoice.AUTO,
     keep: Annotated[
         bool,
         typer.Option("--keep", help="Leave the server running at the end (its URL is printed)."),
@@ -383,133 +522,168 @@ def demo(
     example: Annotated[
         Path | None,
         typer.Option(
-            help="The example to deploy (default: examples/nightly-batch of this checkout).",
+            help="The project file to deploy (default: examples/nightly-batch/batchyard.yaml "
+            "of this checkout).",
             exists=True,
-            file_okay=False,
+            dir_okay=False,
         ),
     ] = None,
 ) -> None:
     """Run the nightly batch example on a server of its own and print its run times.
 
-    Starts `batchyard server` on a free loopback port, deploys the example through the AWS
-    APIs (three container tasks, a state machine that retries start failures, execution
-    logging at level ALL, a cron schedule), lets several slots fire, waits for the
-    executions and prints the result of the run-time Logs Insights query. The server stops
-    at the end unless --keep. Exit code 0 when every execution succeeded.
+    Starts `batchyard server` on a free loopback port, deploys the example project through
+    the AWS APIs (three container tasks, a state machine that retries start failures,
+    execution logging at level ALL, a cron schedule), lets several schedule slots fire,
+    waits for the executions and prints the result of the run-time Logs Insights query. The
+    server stops at the end unless --keep. Exit code 0 when every execution succeeded.
     """
     console = Console(highlight=False)
     began = datetime.now(UTC)
     try:
-        spec = load_example(example or EXAMPLE)
+        kind, how = choose_runner(runner.value)
         with _data_directory(data_dir, keep) as directory:
-            _run(console, spec, directory, slots, keep, timeout, began)
+            run = _Run(console, directory, slots, keep, time.monotonic() + timeout, began)
+            run.main(example or EXAMPLE / "batchyard.yaml", kind, how)
     except DemoError as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
-def _run(
-    console: Console,
-    spec: dict[str, Any],
-    directory: Path,
-    slots: int,
-    keep: bool,
-    timeout: float,
-    began: datetime,
-) -> None:
-    deadline = time.monotonic() + timeout
-    console.print("[bold]batchyard demo[/bold]: the nightly batch of examples/nightly-batch")
-    with console.status("starting batchyard server"):
-        server = DemoServer.start(directory, ["--log-level", "warning"])
-    succeeded = False
-    try:
-        console.print(f"  server    {server.url} (pid {server.process.pid}, data in {directory})")
+@dataclass
+class _Run:
+    console: Console
+    directory: Path
+    slots: int
+    keep: bool
+    deadline: float
+    began: datetime
+    _project_file: Path = EXAMPLE / "batchyard.yaml"
+    outcome: Progressed = field(default_factory=lambda: Progressed({}, []))
+
+    def say(self, label: str, text: str) -> None:
+        self.console.print(f"  [bold]{label:<9}[/bold] {escape(text)}")
+
+    def main(self, project_file: Path, runner: str, how: str) -> None:
+        self._project_file = project_file
+        self.console.print(
+            "[bold]batchyard demo[/bold]: a nightly batch of three rake commands, moved off cron"
+        )
+        environment = {
+            "BATCHYARD_RUNNER": runner,
+            # The scheduler's test-only rate(N seconds), so that slots come during the demo.
+            "BATCHYARD_SCHEDULER_SECOND_RATES": "1",
+        }
+        with self.console.status("starting batchyard server"):
+            server = DemoServer.start(self.directory, ["--log-level", "warning"], environment)
+        succeeded = False
+        try:
+            self.say("server", f"{server.url} (pid {server.process.pid}, data in {self.directory})")
+            self.say("tasks", f"run as {how}")
+            succeeded = self._demo(server)
+        finally:
+            if self.keep:
+                self.console.print(
+                    f"The server keeps running at {server.url}; stop it with: "
+                    f"kill {server.process.pid}"
+                )
+            else:
+                with self.console.status("stopping the server"):
+                    server.stop()
+                self.console.print("Server stopped (--keep leaves it running).")
+        if not succeeded:
+            raise typer.Exit(1)
+
+    def _demo(self, server: DemoServer) -> bool:
         clients = Clients(server.url)
         missing = {"logs", "stepfunctions", "ecs"} - server.services()
         if missing:
             raise DemoError(
-                "this server does not serve " + ", ".join(sorted(missing)) + " yet; "
-                "the demo needs CloudWatch Logs, Step Functions and ECS"
+                "this server does not serve " + ", ".join(sorted(missing)) + "; the demo "
+                "needs CloudWatch Logs, Step Functions and ECS"
             )
-        with console.status("deploying examples/nightly-batch through the AWS APIs"):
-            deployed = deploy(clients, spec)
-        console.print(
-            f"  deployed  {len(deployed.task_definitions)} task definitions "
-            f"({', '.join(deployed.task_definitions)}), state machine "
-            f"{deployed.state_machine_arn.rsplit(':', 1)[-1]} logging ALL to "
-            f"{deployed.execution_log_group}"
-        )
+        with self.console.status("deploying examples/nightly-batch (batchyard deploy)"):
+            deployed = deploy(clients, self._project_file)
+        self.say("deployed", "the plan of batchyard deploy, applied through the AWS APIs:")
+        for line in deployed.plan:
+            self.console.print(f"              {escape(line)}")
         for family, value in deployed.injected.items():
-            console.print(
-                f"  injected  batchyard:inject-start-failures={value} on {family}: its task "
-                "fails to start first, and the state machine's Retry on ECS.TaskFailedToStart "
-                "runs it again"
+            self.say(
+                "injected",
+                f"{INJECT_TAG}={value} on {family}: its first launch fails to start "
+                "(stopCode TaskFailedToStart), and the Retry on ECS.TaskFailedToStart runs it "
+                "again",
+            )
+        for schedule in deployed.schedules:
+            self.say(
+                "schedule", f"{schedule} (as the example declares it; not due during the demo)"
             )
         if "scheduler" in server.services():
-            name = schedule_every_minute(clients, spec, deployed.state_machine_arn)
-            console.print(
-                f"  schedule  {name}: the example's {spec['schedule']['ScheduleExpression']} "
-                f"replaced by {DEMO_CRON} so that slots fire during the demo"
+            rate = schedule_demo_slots(clients, deployed, SLOT_SECONDS)
+            self.say(
+                "slots",
+                f"{DEMO_SCHEDULE}: {rate} on the same state machine — batchyard's test-only "
+                f"seconds rate (AWS's finest is a minute), deleted after {self.slots} slots",
             )
         else:
-            start_slots_directly(clients, deployed.state_machine_arn, slots)
-            console.print(
-                f"  slots     this server runs no scheduler yet: the demo started {slots} "
-                "executions itself, one per slot"
+            start_slots_directly(clients, deployed.state_machine_arn, self.slots)
+            self.say(
+                "slots",
+                f"this server runs no scheduler: the demo started {self.slots} executions "
+                "itself, one per slot",
             )
-        succeeded = _wait(console, clients, deployed, slots, deadline)
-        rows = run_time_query(clients, deployed.execution_log_group, began)
-        console.print(results_table(rows))
-        console.print("[dim]query:[/dim]\n" + RUN_TIME_QUERY, markup=False)
-        console_url = server.console_url()
-        console.print(
-            f"Console: {console_url}" if console_url else "Console: not served by this server yet"
+        succeeded = self._wait(clients, deployed)
+        rows = run_time_query(clients, deployed.execution_log_group, self.began)
+        self.console.print(results_table(rows))
+        statuses = sorted(set(self.outcome.executions.values()))
+        self.console.print(
+            f"{len(self.outcome.executions)} executions ({', '.join(statuses)}); "
+            f"start failures retried: {len(self.outcome.start_failures)}"
         )
-    finally:
-        if keep:
-            console.print(
-                f"The server keeps running at {server.url} (pid {server.process.pid}); "
-                f"stop it with: kill {server.process.pid}"
-            )
-        else:
-            with console.status("stopping the server"):
-                server.stop()
-            console.print("Server stopped (--keep leaves it running).")
-    if not succeeded:
-        raise typer.Exit(1)
+        for reason in sorted(set(self.outcome.start_failures)):
+            self.console.print(f"  TaskFailedToStart: {escape(reason)}")
+        self.console.print("[dim]The query (Logs Insights, on the execution log group):[/dim]")
+        self.console.print(RUN_TIME_QUERY, markup=False)
+        console_url = server.console_url()
+        self.console.print(
+            f"Console: {console_url}" if console_url else "Console: not served by this server"
+        )
+        return succeeded
 
-
-def _wait(
-    console: Console, clients: Clients, deployed: Deployed, slots: int, deadline: float
-) -> bool:
-    """Follow the executions until ``slots`` of them have ended; True when all succeeded."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-        started = progress.add_task("slots fired", total=slots)
-        ended = progress.add_task("executions ended", total=slots)
-        while True:
-            state = poll(clients, deployed.state_machine_arn)
-            done = [s for s in state.executions.values() if s not in _OPEN]
-            progress.update(started, completed=min(len(state.executions), slots))
-            progress.update(
-                ended,
-                completed=min(len(done), slots),
-                description=f"executions ended ({state.start_failures} start failures retried)",
-            )
-            if len(done) >= slots:
-                return all(s == "SUCCEEDED" for s in done)
-            if time.monotonic() > deadline:
-                raise DemoError(
-                    f"only {len(done)} of {slots} executions ended in time "
-                    f"({len(state.executions)} started)"
+    def _wait(self, clients: Clients, deployed: Deployed) -> bool:
+        """Follow the executions until every slot's execution ended; True if all succeeded."""
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+        )
+        scheduling = True
+        with Progress(*columns, console=self.console) as progress:
+            fired = progress.add_task("slots fired", total=self.slots)
+            ended = progress.add_task("executions ended", total=self.slots)
+            while True:
+                state = poll(clients, deployed.state_machine_arn)
+                if scheduling and len(state.executions) >= self.slots:
+                    delete_demo_schedule(clients, deployed)
+                    scheduling = False
+                    state = poll(clients, deployed.state_machine_arn)
+                expected = max(self.slots, len(state.executions))
+                done = [s for s in state.executions.values() if s not in _OPEN]
+                progress.update(fired, completed=len(state.executions), total=expected)
+                progress.update(
+                    ended,
+                    completed=len(done),
+                    total=expected,
+                    description=f"executions ended (start failures retried: "
+                    f"{len(state.start_failures)})",
                 )
-            time.sleep(0.5)
-
-
-__all__ = ["RUN_TIME_QUERY", "DemoServer", "demo", "deploy", "load_example"]
+                if not scheduling and len(done) == len(state.executions):
+                    self.outcome = state
+                    return all(status == "SUCCEEDED" for status in done)
+                if time.monotonic() > self.deadline:
+                    raise DemoError(
+                        f"{len(done)} of {expected} executions ended in time "
+                        f"({len(state.executions)} started)"
+                    )
+                time.sleep(0.5)

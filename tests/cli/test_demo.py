@@ -1,0 +1,207 @@
+"""``batchyard demo``: the README's main job, run for real with the local runner.
+
+The end-to-end test starts the real demo (a server subprocess, the example deployed through
+boto3, slots fired by the scheduler, tasks run as host processes) and reads its printed table:
+a row per command of each execution, and the injected start failure retried. The other tests
+pin the pieces the table depends on without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from batchyard.cli import demo
+from batchyard.logs import LogStore
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ("orders-import", "invoices-build", "reports-send")
+# A table row: window, execution, command, start, end, seconds, attempts.
+ROW = re.compile(
+    r"^(\d\d:\d0)\s+(\S+)\s+(" + "|".join(COMMANDS) + r")\s+"
+    r"(\d\d:\d\d:\d\d)\s+(\d\d:\d\d:\d\d)\s+([\d.]+)\s+(\d+)\s*$",
+    re.M,
+)
+
+
+def _run_demo(*args: str, timeout: float = 170) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+    environment.pop("BATCHYARD_RUNNER", None)
+    return subprocess.run(
+        [sys.executable, "-m", "batchyard.cli.main", "demo", "--runner", "local", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.timeout(240)
+def test_the_demo_runs_the_nightly_batch_and_prints_its_run_times(tmp_path: Path) -> None:
+    result = _run_demo("--data-dir", str(tmp_path / "data"), "--slots", "3")
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+
+    rows = ROW.findall(output)
+    executions = {row[1] for row in rows}
+    assert len(executions) >= 3, output
+    for execution in executions:
+        commands = sorted(row[2] for row in rows if row[1] == execution)
+        assert commands == sorted(COMMANDS), (execution, output)
+    # orders-import's first launch is injected to fail to start; the Retry ran it again.
+    attempts = {(row[1], row[2]): int(row[6]) for row in rows}
+    assert max(attempts.values()) == 2, output
+    assert [key[1] for key, n in attempts.items() if n == 2] == ["orders-import"]
+    assert "start failures retried: 1" in output
+    assert "TaskFailedToStart: ResourceInitializationError" in output
+    for row in rows:
+        assert float(row[5]) > 0  # each command took time: started, logged, ended
+    assert "Console: http://127.0.0.1:" in output
+    assert "Server stopped" in output
+    assert "rate(10 seconds)" in output  # the demo says how the slots come
+    assert (tmp_path / "data" / "state.db").exists()
+
+
+@pytest.mark.timeout(180)
+def test_keep_leaves_the_server_running(tmp_path: Path) -> None:
+    result = _run_demo("--data-dir", str(tmp_path / "data"), "--slots", "1", "--keep")
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = re.search(r"keeps running at (http://127\.0\.0\.1:\d+); stop it with: kill (\d+)",
+                      result.stdout)  # fmt: skip
+    assert found, result.stdout
+    url, pid = found.group(1), int(found.group(2))
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            assert "ecs" in json.load(response)["services"]
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_a_missing_project_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = _run_demo("--example", str(tmp_path / "nope.yaml"), timeout=60)
+    assert result.returncode == 2
+    assert "nope.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ the pieces, no server
+
+
+def _event(n: int, kind: str, details: dict[str, object], arn: str) -> dict[str, object]:
+    line = {
+        "id": str(n),
+        "type": kind,
+        "details": details,
+        "previous_event_id": str(n - 1),
+        "event_timestamp": str(1_764_400_000_000 + n * 1000),
+        "execution_arn": arn,
+        "redrive_count": "0",
+    }
+    message = json.dumps(line, separators=(",", ":"))  # compact, as the engine writes it
+    return {"timestamp": 1_764_400_000_000 + n * 1000, "message": message}
+
+
+def test_the_run_time_query_counts_attempts_per_command() -> None:
+    """The query over events shaped as the engine writes them at level ALL."""
+    store = LogStore(None)
+    group = "/aws/vendedlogs/states/nightly-batch"
+    store.create_log_group(group)
+    store.create_log_stream(group, "s")
+    arn = "arn:aws:states:us-east-1:123456789012:execution:nightly-batch:one"
+    parameters = {"Cluster": "c", "TaskDefinition": "orders-import"}
+    scheduled = {"parameters": json.dumps(parameters, separators=(",", ":"))}
+    kinds = [
+        ("ExecutionStarted", {}),
+        ("TaskStateEntered", {"name": "orders-import"}),
+        ("TaskScheduled", scheduled),
+        ("TaskFailed", {"error": "States.TaskFailed"}),
+        ("TaskScheduled", scheduled),
+        ("TaskSucceeded", {}),
+        ("TaskStateExited", {"name": "orders-import"}),
+        ("ExecutionSucceeded", {}),
+    ]
+    events = [_event(n, kind, details, arn) for n, (kind, details) in enumerate(kinds, 1)]
+    store.put_log_events(group, "s", events)
+    result = store.query(demo.RUN_TIME_QUERY, [group], 1_764_399_000, 1_764_401_000)
+    assert result.rows == [
+        {
+            "window": "2025-11-29 07:00:00.000",
+            "execution_arn": arn,
+            "commands": "orders-import",
+            "startTime": "2025-11-29 07:06:42.000",
+            "endTime": "2025-11-29 07:06:47.000",
+            "seconds": "5",
+            "attempts": "2",
+        }
+    ]
+
+
+def test_a_start_failure_is_read_from_the_task_in_the_cause() -> None:
+    task = {"TaskArn": "arn:t", "StopCode": "TaskFailedToStart", "StoppedReason": "Timeout x"}
+    failed = {
+        "type": "TaskFailed",
+        "taskFailedEventDetails": {"error": "States.TaskFailed", "cause": json.dumps(task)},
+    }
+    assert demo.failed_to_start(failed) == "Timeout x"
+    exited = dict(task, StopCode="EssentialContainerExited")
+    failed["taskFailedEventDetails"] = {"error": "States.TaskFailed", "cause": json.dumps(exited)}
+    assert demo.failed_to_start(failed) is None
+    failed["taskFailedEventDetails"] = {"error": "States.Timeout", "cause": "not json"}
+    assert demo.failed_to_start(failed) is None
+
+
+def test_the_table_fits_eighty_columns() -> None:
+    from rich.console import Console
+
+    rows = [
+        {
+            "window": "2026-11-29 14:30:00.000",
+            "execution_arn": f"arn:aws:states:us-east-1:1:execution:m:nightly-batch-demo-57c1e91a-20261129T14375{i}Z",
+            "commands": command,
+            "startTime": "2026-11-29 14:37:53.123",
+            "endTime": "2026-11-29 14:37:58.456",
+            "seconds": "5.333",
+            "attempts": "1",
+        }
+        for i in range(2)
+        for command in COMMANDS
+    ]
+    console = Console(width=80, record=True)
+    console.print(demo.results_table(rows))
+    text = console.export_text()
+    assert "…" not in text  # nothing cut
+    assert len(ROW.findall(text)) == 6
+    assert "the name after nightly-batch-demo-57c1e91a-" in text
+
+
+def test_the_example_is_what_the_demo_promises() -> None:
+    from batchyard.deploy import load_project
+
+    project = load_project(ROOT / "examples" / "nightly-batch" / "batchyard.yaml")
+    assert sorted(project.task_definitions) == sorted(COMMANDS)
+    (machine,) = project.state_machines.values()
+    assert machine.log_level == "ALL" and machine.include_execution_data
+    for name in COMMANDS:
+        state = machine.definition["States"][name]
+        assert state["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+        assert state["Retry"][0]["ErrorEquals"] == ["ECS.TaskFailedToStart"]
+        assert state["Parameters"]["TaskDefinition"] == name
+    tags = project.task_definitions["orders-import"]["tags"]
+    assert {"key": "batchyard:inject-start-failures", "value": "1"} in tags
+    (schedule,) = project.schedules.values()
+    assert schedule.expression.startswith("cron(")
+
+
+def test_the_readme_starts_with_the_demo() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = re.findall(r"```sh\n(.+?)\n```", text)[0]
+    assert first == "pip install -e . && batchyard demo"
