@@ -74,6 +74,8 @@ class Cron:
                 continue
             if self.matches_day(day):
                 for hour in self.hours:
+                    if first and hour < start.hour:
+                        continue
                     for minute in self.minutes:
                         moment = datetime(day.year, day.month, day.day, hour, minute)
                         if first and moment < start:

@@ -31,6 +31,12 @@ _G = scheduler_groups.c
 _S = schedules.c
 _L = scheduler_slots.c
 _D = scheduler_dead_letters.c
+_ADVANCE = (
+    schedules.update()
+    .where(_S.id == sa.bindparam("b_id"))
+    .where(_S.version == sa.bindparam("b_version"))
+    .values(next_slot=sa.bindparam("b_next", type_=_S.next_slot.type), version=_S.version + 1)
+)
 
 
 class SchedulerRepo(Repository):
@@ -103,6 +109,14 @@ class SchedulerRepo(Repository):
             rows = conn.execute(sa.select(schedules).where(_S.id.in_(ids)))
             return {r.id: r for r in to_records(ScheduleRecord, rows)}
 
+    def freshness(self, ids: list[str]) -> dict[str, tuple[datetime, str]]:
+        """``updated`` and ``state`` of each schedule that still exists (cheap: no JSON)."""
+        if not ids:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(sa.select(_S.id, _S.updated, _S.state).where(_S.id.in_(ids)))
+            return {str(r[0]): (r[1], str(r[2])) for r in rows}
+
     def replace_schedule(self, record: ScheduleRecord, seen_version: int) -> bool:
         """Write ``record`` over the row at ``seen_version`` (``False`` if it moved on)."""
         values = {k: v for k, v in vars(record).items() if k not in ("id", "created")}
@@ -164,27 +178,26 @@ class SchedulerRepo(Repository):
         with self._write() as conn:
             return to_records(ScheduleRecord, conn.execute(self._db.lock_rows(query)))
 
-    def advance(self, schedule_id: str, version: int, next_slot: datetime | None) -> bool:
+    def advance_many(self, moves: list[tuple[str, int, datetime | None]]) -> None:
+        """Move each ``(schedule id, seen version)`` to its next slot (one executemany)."""
+        if not moves:
+            return
+        rows = [{"b_id": i, "b_version": v, "b_next": n} for i, v, n in moves]
         with self._write() as conn:
-            result = conn.execute(
-                schedules.update()
-                .where(_S.id == schedule_id)
-                .where(_S.version == version)
-                .values(next_slot=next_slot, version=_S.version + 1)
-            )
-            return result.rowcount == 1
+            conn.execute(_ADVANCE, rows)
 
-    def insert_slot(self, slot: Slot) -> bool:
-        """``False`` if the slot exists already (someone else claimed it)."""
+    def insert_slots(self, slots: list[Slot]) -> set[tuple[str, datetime]]:
+        """Insert slot rows; the keys of those inserted (others existed: claimed already)."""
+        if not slots:
+            return set()
+        stmt = (
+            self._db.insert(scheduler_slots)
+            .on_conflict_do_nothing()
+            .returning(_L.schedule_id, _L.slot, sort_by_parameter_order=True)
+        )
         with self._write() as conn:
-            row = vars(slot)
-            stmt = (
-                self._db.insert(scheduler_slots)
-                .values(row)
-                .on_conflict_do_nothing()
-                .returning(_L.schedule_id)
-            )
-            return conn.execute(stmt).first() is not None
+            rows = conn.execute(stmt, [vars(s) for s in slots])
+            return {(r[0], r[1]) for r in rows}
 
     def claim_slots(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
@@ -215,18 +228,29 @@ class SchedulerRepo(Repository):
                 claimed.append(to_record(Slot, row))
             return claimed
 
-    def settle(self, slot: Slot, owner: str, values: dict[str, Any]) -> bool:
-        """Record a slot's outcome if ``owner`` still holds it (``False``: lease lost)."""
+    def settle_many(self, owner: str, outcomes: list[tuple[Slot, dict[str, Any]]]) -> int:
+        """Record outcomes of slots ``owner`` still holds; how many were recorded (the rest
+        were lost: their lease ran out and another replica took them)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for slot, values in outcomes:
+            keys = tuple(sorted(values))
+            row = {f"v_{k}": v for k, v in values.items()}
+            row.update(b_id=slot.schedule_id, b_slot=slot.slot, b_owner=owner)
+            groups.setdefault(keys, []).append(row)
+        recorded = 0
         with self._write() as conn:
-            result = conn.execute(
-                scheduler_slots.update()
-                .where(_L.schedule_id == slot.schedule_id)
-                .where(_L.slot == slot.slot)
-                .where(_L.lease_owner == owner)
-                .where(_L.status == PENDING)
-                .values(**values)
-            )
-            return result.rowcount == 1
+            for keys, rows in groups.items():
+                stmt = (
+                    scheduler_slots.update()
+                    .where(_L.schedule_id == sa.bindparam("b_id"))
+                    .where(_L.slot == sa.bindparam("b_slot", type_=_L.slot.type))
+                    .where(_L.lease_owner == sa.bindparam("b_owner"))
+                    .where(_L.status == PENDING)
+                    .values({k: sa.bindparam(f"v_{k}", type_=_L[k].type) for k in keys})
+                )
+                result = conn.execute(stmt, rows)
+                recorded += max(result.rowcount, 0)
+        return recorded
 
     def next_claimable(self) -> datetime | None:
         with self._read() as conn:

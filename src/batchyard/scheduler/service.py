@@ -23,6 +23,7 @@ Catch-up after downtime and overlap/concurrency policies are applied here (``pol
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -70,6 +71,9 @@ DEFAULT_MAX_AGE = 86400  # RetryPolicy defaults, as AWS reports them
 DEFAULT_MAX_RETRIES = 185
 MAX_BACKOFF_S = 300.0
 QUEUE_RECHECK = timedelta(seconds=1)
+# Slots due this soon are prepared (schedule re-read, policies looked up) before their time,
+# then delivered at it: an UpdateSchedule this close to a slot may miss that slot.
+PREPARE = timedelta(milliseconds=250)
 
 
 def _utc_now() -> datetime:
@@ -87,13 +91,15 @@ def flexible_offset(schedule_id: str, slot: datetime, window: dict[str, Any]) ->
 
 
 def expression_of(record: ScheduleRecord) -> expressions.Expression:
-    return expressions.parse(
-        record.expression,
-        record.timezone,
-        start=record.start_date,
-        end=record.end_date,
-        allow_seconds=True,  # accepted at create time already; never refuse a stored one
-    )
+    return _parsed(record.expression, record.timezone, record.start_date, record.end_date)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(
+    text: str, timezone: str, start: datetime | None, end: datetime | None
+) -> expressions.Expression:
+    # accepted at create time already: never refuse a stored one (allow_seconds)
+    return expressions.parse(text, timezone, start=start, end=end, allow_seconds=True)
 
 
 def first_slot(record: ScheduleRecord, now: datetime) -> datetime | None:
@@ -124,6 +130,7 @@ class _Held:
     due_at: datetime
     seq: int
     slot: Slot = field(compare=False)
+    record: ScheduleRecord | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -143,7 +150,7 @@ class Scheduler:
         owner: str | None = None,
         clock: Clock | None = None,
         lease_seconds: float = 30.0,
-        lookahead_seconds: float = 1.0,
+        lookahead_seconds: float = 2.0,
         poll_seconds: float = 0.25,
         batch: int = 500,
         threads: int = 8,
@@ -162,6 +169,7 @@ class Scheduler:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scheduler-fire")
         self._local_locks: dict[str, threading.Lock] = {}
         self._local_locks_guard = threading.Lock()
@@ -205,14 +213,17 @@ class Scheduler:
     def run_once(self, now: datetime | None = None) -> float:
         """Claim what is due, fire what is due; seconds until something may be due next."""
         moment = now or self.clock()
+        # Fire first: what is due now must not wait for the claiming queries.
+        self.fire_due(now)
         self.materialize(moment)
         self.take_over(moment)
-        self.fire_due(moment if now is not None else None)
+        self.fire_due(now)
         with self._held_lock:
             next_due = self._held[0].due_at if self._held else None
         pause = self.poll
         if next_due is not None:
-            pause = min(pause, max(0.0, (next_due - self.clock()).total_seconds()))
+            early = next_due - PREPARE
+            pause = min(pause, max(0.0, (early - self.clock()).total_seconds()))
         return pause
 
     # ------------------------------------------------------------------ 1. claim
@@ -227,6 +238,9 @@ class Scheduler:
             if not due:
                 return 0
             tags = _group_tags(tx.connection, {s.group_name for s in due})
+            pending: list[Slot] = []
+            skipped: list[Slot] = []
+            moves: list[tuple[str, int, datetime | None]] = []
             for record in due:
                 rules = policy(tags.get(record.group_name, {}))
                 fire, skip, next_slot = self._plan(record, rules, now, horizon)
@@ -234,29 +248,34 @@ class Scheduler:
                     due_at = slot_time + flexible_offset(
                         record.id, slot_time, record.flexible_window
                     )
-                    slot = Slot(
-                        schedule_id=record.id,
-                        slot=slot_time,
-                        schedule_arn=record.arn,
-                        due_at=due_at,
-                        status=PENDING,
-                        available_at=max(due_at, now) + self.lease,
-                        lease_owner=self.owner,
-                        attempts=0,
-                        target_ref=None,
-                        reason=None,
-                        settled=None,
-                        created=now,
-                        updated=now,
+                    pending.append(
+                        Slot(
+                            schedule_id=record.id,
+                            slot=slot_time,
+                            schedule_arn=record.arn,
+                            due_at=due_at,
+                            status=PENDING,
+                            available_at=max(due_at, now) + self.lease,
+                            lease_owner=self.owner,
+                            attempts=0,
+                            target_ref=None,
+                            reason=None,
+                            settled=None,
+                            created=now,
+                            updated=now,
+                        )
                     )
-                    if repo.insert_slot(slot):
-                        claimed.append(slot)
-                for slot_time, reason in skip:
-                    repo.insert_slot(_skipped(record, slot_time, reason, now))
-                repo.advance(record.id, record.version, next_slot)
+                skipped += [_skipped(record, t, reason, now) for t, reason in skip]
+                moves.append((record.id, record.version, next_slot))
+            inserted = repo.insert_slots(pending)
+            repo.insert_slots(skipped)
+            repo.advance_many(moves)
+            claimed = [s for s in pending if (s.schedule_id, s.slot) in inserted]
+        by_id = {record.id: record for record in due}
         with self._held_lock:
             for slot in claimed:
-                heapq.heappush(self._held, _Held(slot.due_at, next(self._seq), slot))
+                held = _Held(slot.due_at, next(self._seq), slot, by_id.get(slot.schedule_id))
+                heapq.heappush(self._held, held)
         return len(claimed)
 
     def _plan(
@@ -318,15 +337,23 @@ class Scheduler:
     # ------------------------------------------------------------------ 2. fire
 
     def fire_due(self, now: datetime | None = None) -> int:
-        """Deliver every held slot whose due time has come; record the outcomes."""
+        """Deliver every held slot whose due time has come; record the outcomes.
+
+        In real time (``now`` not given) the slots due within the next ``PREPARE`` are
+        prepared first — their schedules re-read, their policies looked up — and then each is
+        delivered at its exact due time, so the database is not between a due time and its
+        delivery. With ``now`` given (tests), what is due at ``now`` is delivered at once.
+        """
+        real_time = now is None
         moment = now or self.clock()
-        due: list[Slot] = []
+        horizon = moment + PREPARE if real_time else moment
+        popped: list[_Held] = []
         with self._held_lock:
-            while self._held and self._held[0].due_at <= moment:
-                due.append(heapq.heappop(self._held).slot)
-        if not due:
+            while self._held and self._held[0].due_at <= horizon:
+                popped.append(heapq.heappop(self._held))
+        if not popped:
             return 0
-        records = self.repo.schedules_by_id(sorted({s.schedule_id for s in due}))
+        records = self._current_records(popped)
         with self.store.db.read() as conn:
             group_tags = _group_tags(conn, {r.group_name for r in records.values()})
         machine_tags: dict[str, dict[str, str]] = {}
@@ -347,9 +374,47 @@ class Scheduler:
                 log.exception("delivering %s at %s failed", slot.schedule_arn, slot.slot)
                 return slot, _Outcome(_requeue(moment + QUEUE_RECHECK, f"internal error: {exc}"))
 
-        results = [fire(due[0])] if len(due) == 1 else list(self._pool.map(fire, due))
+        results: list[tuple[Slot, _Outcome]] = []
+        for due_at, group in itertools.groupby(popped, key=lambda held: held.due_at):
+            if real_time:
+                wait = (due_at - self.clock()).total_seconds()
+                if wait > 0:
+                    time.sleep(wait)
+            results += self._map(fire, [held.slot for held in group])
         self._settle(results, records, moment)
         return len(results)
+
+    def _current_records(self, popped: list[_Held]) -> dict[str, ScheduleRecord]:
+        """The schedules of the due slots as they are now: the copies read when the slots
+        were claimed, unless UpdateSchedule changed them since (then read again)."""
+        repo = self.repo
+        fresh = repo.freshness(sorted({h.slot.schedule_id for h in popped}))
+        records: dict[str, ScheduleRecord] = {}
+        stale: list[str] = []
+        for held in popped:
+            schedule_id = held.slot.schedule_id
+            if schedule_id in records or schedule_id not in fresh:
+                continue
+            updated, state = fresh[schedule_id]
+            if held.record is not None and held.record.updated == updated:
+                same = held.record.state == state
+                records[schedule_id] = held.record if same else replace(held.record, state=state)
+            else:
+                stale.append(schedule_id)
+        records.update(repo.schedules_by_id(sorted(set(stale))))
+        return records
+
+    def _map(
+        self, fire: Callable[[Slot], tuple[Slot, _Outcome]], due: list[Slot]
+    ) -> list[tuple[Slot, _Outcome]]:
+        """Deliver in the pool, a chunk per thread (a future per slot costs more than an
+        in-process delivery)."""
+        if len(due) == 1:
+            return [fire(due[0])]
+        size = -(-len(due) // self._threads)
+        chunks = [due[i : i + size] for i in range(0, len(due), size)]
+        done = self._pool.map(lambda chunk: [fire(s) for s in chunk], chunks)
+        return [result for chunk in done for result in chunk]
 
     def _fire_one(self, slot: Slot, record: ScheduleRecord | None, rules: Policy) -> _Outcome:
         now = self.clock()
@@ -474,18 +539,24 @@ class Scheduler:
         records: dict[str, ScheduleRecord],
         now: datetime,
     ) -> None:
-        finished: set[str] = set()
+        finished = {
+            slot.schedule_id for slot, outcome in results if outcome.values.get("status") != PENDING
+        }
         with self.store.transaction() as tx:
             repo = SchedulerRepo(self.store.db, tx.connection)
+            plain = [
+                (slot, {"updated": now, **o.values}) for slot, o in results if not o.dead_letter
+            ]
+            recorded = repo.settle_many(self.owner, plain)
+            if recorded < len(plain):
+                log.warning("lost the lease of %d slots (another replica took them over)",
+                            len(plain) - recorded)  # fmt: skip
             for slot, outcome in results:
-                values = {"updated": now, **outcome.values}
-                if not repo.settle(slot, self.owner, values):
-                    log.warning("lost the lease of %s at %s", slot.schedule_arn, slot.slot)
+                if outcome.dead_letter is None:
                     continue
-                if outcome.dead_letter is not None:
+                values = {"updated": now, **outcome.values}
+                if repo.settle_many(self.owner, [(slot, values)]):
                     repo.insert_dead_letter(outcome.dead_letter)
-                if values.get("status") != PENDING:
-                    finished.add(slot.schedule_id)
             for schedule_id in finished:
                 record = records.get(schedule_id)
                 if record is not None and record.action_after_completion == "DELETE":
