@@ -152,3 +152,22 @@ def test_meaningless_batchyard_tags_are_refused(ecs: Any) -> None:
         )
     code, message = _error(excinfo)
     assert code == "InvalidParameterException" and "'two'" in message
+
+
+def test_list_task_definitions_pages(ecs: Any) -> None:
+    for _ in range(3):
+        ecs.register_task_definition(
+            family="paged", containerDefinitions=[{"name": "app", "image": "busybox"}]
+        )
+    first = ecs.list_task_definitions(familyPrefix="paged", maxResults=2)
+    second = ecs.list_task_definitions(
+        familyPrefix="paged", maxResults=2, nextToken=first["nextToken"]
+    )
+    assert len(first["taskDefinitionArns"]) == 2 and "nextToken" not in second
+    revisions = [a.rsplit(":", 1)[1] for a in first["taskDefinitionArns"] + second[
+        "taskDefinitionArns"
+    ]]  # fmt: skip
+    assert revisions == ["1", "2", "3"]
+    with pytest.raises(ClientError) as excinfo:
+        ecs.list_clusters(nextToken="garbage")
+    assert _error(excinfo) == ("InvalidParameterException", "Invalid nextToken.")

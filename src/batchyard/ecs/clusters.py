@@ -11,10 +11,9 @@ from typing import Any
 
 from batchyard.ecs import backends, errors, injection
 from batchyard.ecs.arns import DEFAULT_CLUSTER, valid_name
-from batchyard.ecs.context import EcsContext
+from batchyard.ecs.context import EcsContext, paged
 from batchyard.ecs.definitions import tag_list, tags_of
 from batchyard.ecs.records import ClusterRecord
-from batchyard.store.repository import decode_token, encode_token
 
 Params = dict[str, Any]
 
@@ -79,17 +78,10 @@ def describe_clusters(ctx: EcsContext, params: Params) -> dict[str, Any]:
 def list_clusters(ctx: EcsContext, params: Params) -> dict[str, Any]:
     ctx.ensure_default_cluster()
     arns = [c.arn for c in ctx.clusters.list_active()]
-    start = 0
-    if params.get("nextToken"):
-        try:
-            (start,) = decode_token(params["nextToken"])
-        except ValueError as exc:
-            raise errors.invalid("Invalid nextToken.") from exc
-    limit = params.get("maxResults") or 100
-    page = arns[start : start + limit]
+    page, token = paged(arns, params)
     result: dict[str, Any] = {"clusterArns": page}
-    if start + limit < len(arns):
-        result["nextToken"] = encode_token(start + limit)
+    if token:
+        result["nextToken"] = token
     return result
 
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from batchyard.ecs import errors
 from batchyard.ecs.arns import DEFAULT_CLUSTER, Scope
@@ -13,6 +14,7 @@ from batchyard.ecs.egress import EgressProfile
 from batchyard.ecs.records import ClusterRecord, TaskDefinitionRecord
 from batchyard.ecs.repository import Clusters, RunRequests, TaskDefinitions, Tasks
 from batchyard.store import Store
+from batchyard.store.repository import decode_token, encode_token
 
 TASK_WORK = "ecs-task"
 
@@ -88,3 +90,16 @@ class EcsContext:
         if task_arn is not None:
             self.store.work.notify(TASK_WORK, task_arn)
         self.bell.set()
+
+
+def paged(items: list[str], params: dict[str, Any]) -> tuple[list[str], str | None]:
+    """One page of a listing computed in full (short lists: clusters, task definitions)."""
+    start = 0
+    if params.get("nextToken"):
+        try:
+            (start,) = decode_token(params["nextToken"])
+        except ValueError as exc:
+            raise errors.invalid("Invalid nextToken.") from exc
+    limit = params.get("maxResults") or 100
+    more = start + limit < len(items)
+    return items[start : start + limit], encode_token(start + limit) if more else None

@@ -11,11 +11,10 @@ from typing import Any
 
 from batchyard.ecs import definitions, errors, injection
 from batchyard.ecs.arns import task_definition_parts
-from batchyard.ecs.context import EcsContext
+from batchyard.ecs.context import EcsContext, paged
 from batchyard.ecs.definitions import tag_list, tags_of
 from batchyard.ecs.egress import choose
 from batchyard.ecs.records import TaskDefinitionRecord
-from batchyard.store.repository import decode_token, encode_token
 
 Params = dict[str, Any]
 
@@ -63,25 +62,13 @@ def deregister_task_definition(ctx: EcsContext, params: Params) -> dict[str, Any
     return {"taskDefinition": definitions.to_wire(body)}
 
 
-def _page(items: list[str], params: Params) -> tuple[list[str], str | None]:
-    start = 0
-    if params.get("nextToken"):
-        try:
-            (start,) = decode_token(params["nextToken"])
-        except ValueError as exc:
-            raise errors.invalid("Invalid nextToken.") from exc
-    limit = params.get("maxResults") or 100
-    more = start + limit < len(items)
-    return items[start : start + limit], encode_token(start + limit) if more else None
-
-
 def list_task_definitions(ctx: EcsContext, params: Params) -> dict[str, Any]:
     arns = ctx.definitions.list_arns(
         family_prefix=params.get("familyPrefix"),
         status=params.get("status") or "ACTIVE",
         descending=params.get("sort") == "DESC",
     )
-    page, token = _page(arns, params)
+    page, token = paged(arns, params)
     result: dict[str, Any] = {"taskDefinitionArns": page}
     if token:
         result["nextToken"] = token
@@ -92,7 +79,7 @@ def list_task_definition_families(ctx: EcsContext, params: Params) -> dict[str, 
     families = ctx.definitions.families(
         prefix=params.get("familyPrefix"), status=params.get("status") or "ACTIVE"
     )
-    page, token = _page(families, params)
+    page, token = paged(families, params)
     result: dict[str, Any] = {"families": page}
     if token:
         result["nextToken"] = token
