@@ -438,3 +438,58 @@ def test_request_response_answers_at_once(server: RunningServer) -> None:
     (task,) = output["Tasks"]
     assert task["TaskDefinitionArn"].endswith(f":task-definition/{family}:1")
     assert "StartedBy" not in task
+
+
+def test_sync_task_survives_a_server_kill(tmp_path: Path) -> None:
+    """SIGKILL the server while a ``.sync`` task runs: the restarted server re-attaches to the
+    same task (no second launch) and the execution ends with its result."""
+    from tests.proof.servers import ServerProcess
+
+    server = ServerProcess(tmp_path / "data")
+    server.start()
+    try:
+        ecs = server.client("ecs")
+        ecs.create_cluster(clusterName="k", tags=[{"key": "batchyard:runner", "value": "local"}])
+        ecs.register_task_definition(
+            family="k",
+            containerDefinitions=[
+                {"name": "job", "image": "busybox", "command": ["sh", "-c", "sleep 3"]}
+            ],
+        )
+        definition = {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::ecs:runTask.sync",
+                    "Parameters": {"Cluster": "k", "TaskDefinition": "k"},
+                    "End": True,
+                }
+            },
+        }
+        sfn = server.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="k", definition=json.dumps(definition), roleArn="arn:aws:iam::1:role/r"
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+        while not ecs.list_tasks(cluster="k", desiredStatus="RUNNING")["taskArns"]:
+            assert time.monotonic() < deadline, "the task never ran"
+            time.sleep(0.05)
+        server.kill9()
+        server.start()
+        sfn = server.client("stepfunctions")
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, server.tail()
+            time.sleep(0.1)
+        assert described["status"] == "SUCCEEDED", described
+        output = json.loads(described["output"])
+        assert output["StopCode"] == "EssentialContainerExited"
+        assert output["Containers"][0]["ExitCode"] == 0
+        ecs = server.client("ecs")
+        stopped = ecs.list_tasks(cluster="k", desiredStatus="STOPPED")["taskArns"]
+        assert stopped == [output["TaskArn"]]  # launched once
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+        assert types.count("TaskSubmitted") == 1 and types[-1] == "ExecutionSucceeded"
+    finally:
+        server.stop()
