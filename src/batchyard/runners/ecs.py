@@ -298,10 +298,13 @@ class EcsRunner:
         ]
         aws_task = self._existing(spec)
         if aws_task is None:
+            from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
             try:
                 response = self.ecs.run_task(**self.run_task_request(spec))
-            except Exception as exc:
-                raise StartFailure(f"{type(exc).__name__}: {exc}") from exc
+            except ClientError as exc:  # e.g. capacity: AWS's own error name and message
+                error = exc.response.get("Error", {})
+                raise StartFailure(f"{error.get('Code')}: {error.get('Message')}") from exc
             failures = response.get("failures") or []
             if failures or not response.get("tasks"):
                 failure = failures[0] if failures else {"reason": "no task was started"}
