@@ -95,7 +95,8 @@ def test_a_replica_runs_code_created_on_another(
     tmp_path: Path,
 ) -> None:
     one = FunctionService(open_stores(), None, data_dir=tmp_path / "one")
-    two = FunctionService(open_stores(), None, data_dir=tmp_path / "two")
+    # Without a cache: the update must be seen by the very next invocation.
+    two = FunctionService(open_stores(), None, data_dir=tmp_path / "two", record_ttl=0)
     try:
         one.create_function(params("shared"))
         result = two.invoke("shared", b'{"from": "two"}')

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ class LogSink(Protocol):
 
 
 _Batch = tuple[str, str, list[dict[str, Any]]]
+BATCH_WINDOW_S = 0.05
 
 
 class LogShipper:
@@ -76,7 +78,9 @@ class LogShipper:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            # Coalesce what is already waiting, per stream, into one put each.
+            # Let a burst of invocations gather, then store it per stream in one put each:
+            # one DuckDB transaction per batch instead of one per invocation.
+            time.sleep(BATCH_WINDOW_S)
             batches: dict[tuple[str, str], list[dict[str, Any]]] = {}
             pending: list[threading.Event] = []
             stop = False

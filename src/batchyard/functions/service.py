@@ -14,6 +14,7 @@ import collections
 import json
 import math
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -101,6 +102,7 @@ class FunctionService:
         worker_env: dict[str, str] | None = None,
         pool: WorkerPool | None = None,
         event_workers: int = 8,
+        record_ttl: float = 1.0,
     ) -> None:
         self.store = store
         self.region = region
@@ -114,6 +116,12 @@ class FunctionService:
         self._events = ThreadPoolExecutor(event_workers, thread_name_prefix="lambda-event")
         self._history: dict[str, collections.deque[InvocationSummary]] = {}
         self._history_lock = threading.Lock()
+        # Invocations read a function's row from here, at most ``record_ttl`` seconds old:
+        # the store is not read on the warm path. Updates made through this service drop the
+        # entry at once; another replica's update is seen within the TTL (on Lambda too an
+        # update reaches invocations after a short while: LastUpdateStatus InProgress).
+        self._record_ttl = record_ttl
+        self._cached: dict[str, tuple[float, FunctionRecord | None]] = {}
 
     # --- names -------------------------------------------------------------------------------
 
@@ -121,17 +129,33 @@ class FunctionService:
         base = configuration.function_arn(self.region, self.account, name)
         return f"{base}:{qualifier}" if qualifier else base
 
-    def _record(self, name_or_arn: str, qualifier: str | None = None) -> FunctionRecord:
+    def _record(
+        self, name_or_arn: str, qualifier: str | None = None, *, cached: bool = False
+    ) -> FunctionRecord:
+        """The function's row: from the store (the control plane), or from the cache
+        (invocations)."""
         name, parsed = parse_name(name_or_arn)
         qualifier = qualifier or parsed
-        record = self._functions.get(name)
+        record = self._lookup(name) if cached else self._functions.get(name)
         if record is None or qualifier not in (None, "$LATEST"):
             raise function_not_found(self.arn(name, qualifier))
         return record
 
     def exists(self, name_or_arn: str) -> bool:
         name, qualifier = parse_name(name_or_arn)
-        return qualifier in (None, "$LATEST") and self._functions.get(name) is not None
+        return qualifier in (None, "$LATEST") and self._lookup(name) is not None
+
+    def _lookup(self, name: str) -> FunctionRecord | None:
+        now = time.monotonic()
+        cached = self._cached.get(name)
+        if cached is not None and now - cached[0] < self._record_ttl:
+            return cached[1]
+        record = self._functions.get(name)
+        self._cached[name] = (now, record)
+        return record
+
+    def _forget(self, name: str) -> None:
+        self._cached.pop(name, None)
 
     def names(self) -> list[str]:
         return self._functions.names()
@@ -179,6 +203,8 @@ class FunctionService:
             self._functions.create(record)
         except FunctionExists:
             raise function_exists(name) from None
+        finally:
+            self._forget(name)
         return self._render(record, "create")
 
     def get_function(self, name_or_arn: str, qualifier: str | None = None) -> dict[str, Any]:
@@ -256,13 +282,17 @@ class FunctionService:
             self._functions.update(record, expected)
         except RevisionMismatch:
             raise revision_mismatch() from None
+        finally:
+            self._forget(record.name)
         self.pool.retire(record.name)  # warm workers of the old revision go
 
     def delete_function(self, name_or_arn: str, qualifier: str | None = None) -> None:
         name, parsed = parse_name(name_or_arn)
         if (qualifier or parsed) not in (None, "$LATEST"):
             raise function_not_found(self.arn(name, qualifier or parsed))
-        if not self._functions.delete(name):
+        deleted = self._functions.delete(name)
+        self._forget(name)
+        if not deleted:
             raise function_not_found(self.arn(name))
         self.pool.retire(name)
         self._code.collect()
@@ -285,7 +315,7 @@ class FunctionService:
         ``client_context`` is the base64 JSON of ``X-Amz-Client-Context``; the handler sees it
         as ``context.client_context`` (``client``, ``custom``, ``env``).
         """
-        record = self._record(name_or_arn, qualifier)
+        record = self._record(name_or_arn, qualifier, cached=True)
         client = _decode_client_context(client_context)
         if payload.strip():
             try:
