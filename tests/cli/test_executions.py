@@ -137,3 +137,55 @@ def test_graph_of_failed_execution(cli: Cli, executions: dict[str, str]) -> None
     assert result.exit_code == 0
     assert "FAILED" in result.stdout.splitlines()[0]
     assert "Boom (Fail) FAILED" in result.stdout
+
+
+NESTED = {
+    "StartAt": "Fan",
+    "States": {
+        "Fan": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
+            ],
+            "ResultPath": None,
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+            "ResultPath": None,
+            "Next": "Route",
+        },
+        "Route": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.skip", "BooleanEquals": True, "Next": "Skipped"}],
+            "Default": "Finish",
+        },
+        "Skipped": {"Type": "Pass", "Next": "Finish"},
+        "Finish": {"Type": "Succeed"},
+    },
+}
+
+
+def test_graph_of_parallel_map_and_a_branch_not_taken(cli: Cli, server: RunningServer) -> None:
+    sfn = server.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="cli-nested", definition=json.dumps(NESTED), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=machine, input=json.dumps({"items": [1, 2, 3], "skip": False})
+    )["executionArn"]
+    _wait_done(sfn, arn)
+    result = cli("executions", "graph", arn)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Fan (Parallel) SUCCEEDED" in text
+    assert "branch 1" in text and "Left (Pass) SUCCEEDED" in text and "Right (Pass) SUCCEEDED" in text
+    assert "each item" in text and "Item (Pass) SUCCEEDED (entered 3 times)" in text
+    assert "Skipped (Pass) NOT RUN" in text
+    assert "Route (Choice) SUCCEEDED → Skipped, Finish" in text
+    # Depth first from StartAt: the order an execution meets the states.
+    order = [name for name in ("Fan", "Each", "Route", "Skipped", "Finish") if name in text]
+    assert sorted(order, key=text.index) == ["Fan", "Each", "Route", "Skipped", "Finish"]

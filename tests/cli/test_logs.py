@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 import io
 import json
 import time
@@ -104,3 +107,28 @@ def test_tail_prints_events_and_filters(cli: Cli, events: list[dict[str, Any]]) 
     assert lines[-1].endswith("plain text ERROR line")
     filtered = cli("logs", "tail", "-g", GROUP, "--since", "1h", "--filter-pattern", "ERROR")
     assert filtered.stdout.splitlines() == [lines[-1]]
+
+
+def test_tail_follow_prints_events_as_they_arrive(server: RunningServer) -> None:
+    logs = server.client("logs")
+    logs.create_log_group(logGroupName="/cli/follow")
+    logs.create_log_stream(logGroupName="/cli/follow", logStreamName="s")
+    command = [sys.executable, "-m", "batchyard.cli.main", "logs", "tail", "-g", "/cli/follow", "-f"]
+    env = {**os.environ, "BATCHYARD_ENDPOINT": server.url, "NO_COLOR": "1"}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as process:
+        try:
+            lines: list[str] = []
+            for number in range(2):
+                logs.put_log_events(
+                    logGroupName="/cli/follow",
+                    logStreamName="s",
+                    logEvents=[{"timestamp": int(time.time() * 1000), "message": f"event {number}"}],
+                )
+                assert process.stdout is not None
+                lines.append(process.stdout.readline())  # blocks until the follower prints it
+            assert [line.rstrip().split(" ", 2)[2] for line in lines] == ["event 0", "event 1"]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

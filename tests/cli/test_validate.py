@@ -57,3 +57,14 @@ def test_missing_file_is_exit_2(cli: Cli, tmp_path: Path) -> None:
     result = cli("validate", str(tmp_path / "nope.json"))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot read ")
+
+
+def test_diagnostics_carry_the_line_of_their_pointer(cli: Cli, tmp_path: Path) -> None:
+    text = '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "Next": "Missing"}\n  }\n}\n'
+    path = write(tmp_path / "lines.asl.json", text)
+    result = cli("validate", str(path), "-o", "json")
+    by_code = {d["code"]: d for d in json.loads(result.stdout)["diagnostics"]}
+    assert by_code["MISSING_TRANSITION_TARGET"]["line"] == 4
+    table = cli("validate", str(path))
+    assert f"{path}:4" in table.stdout
+    assert "\x1b[" not in table.output  # no colours when stdout is not a terminal

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from batchyard import asl
@@ -55,19 +56,26 @@ def validate(
         fail(f"cannot read {file}: {reason}", EXIT_USAGE)
     diagnostics = asl.validate(text, machine_type=machine_type.value)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
+    lines = pointer_lines(text, diagnostics)
     console = Console()
     if output is ValidateOutput.JSON:
         console.print_json(
             json.dumps(
                 {
                     "result": "FAIL" if errors else "OK",
-                    "diagnostics": [d.to_dict() for d in diagnostics],
+                    "diagnostics": [
+                        {
+                            **d.to_dict(),
+                            **({"line": lines[d.location]} if d.location in lines else {}),
+                        }
+                        for d in diagnostics
+                    ],
                 }
             )
         )
     else:
         if diagnostics:
-            console.print(diagnostics_table(diagnostics))
+            console.print(diagnostics_table(diagnostics, lines, str(file)))
         if errors:
             console.print(f"[red]{file}: invalid[/red] ({len(errors)} error(s))")
         else:
@@ -77,19 +85,48 @@ def validate(
     raise typer.Exit(EXIT_FAILURE if errors else EXIT_OK)
 
 
-def diagnostics_table(diagnostics: list[asl.Diagnostic]) -> Table:
-    """The diagnostics of a definition as a table, one row each."""
+def pointer_lines(text: str, diagnostics: list[asl.Diagnostic]) -> dict[str, int]:
+    """The line of each diagnostic's JSON Pointer in ``text`` (when the text can be placed).
+
+    JSON is read with the YAML composer, which keeps positions; a document it cannot read just
+    gets no line numbers.
+    """
+    from batchyard.deploy.source import ProjectError, loads
+
+    try:
+        source = loads(text, "definition")
+    except ProjectError:
+        return {}
+    found: dict[str, int] = {}
+    for diagnostic in diagnostics:
+        pointer = diagnostic.location
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        path = tuple(int(p) if p.isdigit() else p for p in parts)
+        location = source.where(path)
+        if location is not None and pointer:
+            found[pointer] = location.line
+    return found
+
+
+def diagnostics_table(
+    diagnostics: list[asl.Diagnostic], lines: dict[str, int] | None = None, file: str = ""
+) -> Table:
+    """The diagnostics of a definition as a table, one row each, with ``file:line`` if known."""
+    lines = lines or {}
     table = Table(title="Diagnostics")
     table.add_column("severity")
     table.add_column("code")
     table.add_column("location")
+    table.add_column("line")
     table.add_column("message", overflow="fold")
     for diagnostic in diagnostics:
         colour = "red" if diagnostic.severity == "ERROR" else "yellow"
+        line = lines.get(diagnostic.location)
         table.add_row(
             f"[{colour}]{diagnostic.severity}[/{colour}]",
             diagnostic.code,
-            diagnostic.location or "/",
-            diagnostic.message,
+            escape(diagnostic.location or "/"),
+            f"{file}:{line}" if line else "",
+            escape(diagnostic.message),
         )
     return table
