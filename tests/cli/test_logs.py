@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 import os
 import subprocess
 import sys
-import io
-import json
 import time
 from typing import Any
 
@@ -113,7 +113,16 @@ def test_tail_follow_prints_events_as_they_arrive(server: RunningServer) -> None
     logs = server.client("logs")
     logs.create_log_group(logGroupName="/cli/follow")
     logs.create_log_stream(logGroupName="/cli/follow", logStreamName="s")
-    command = [sys.executable, "-m", "batchyard.cli.main", "logs", "tail", "-g", "/cli/follow", "-f"]
+    command = [
+        sys.executable,
+        "-m",
+        "batchyard.cli.main",
+        "logs",
+        "tail",
+        "-g",
+        "/cli/follow",
+        "-f",
+    ]
     env = {**os.environ, "BATCHYARD_ENDPOINT": server.url, "NO_COLOR": "1"}
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
@@ -124,7 +133,9 @@ def test_tail_follow_prints_events_as_they_arrive(server: RunningServer) -> None
                 logs.put_log_events(
                     logGroupName="/cli/follow",
                     logStreamName="s",
-                    logEvents=[{"timestamp": int(time.time() * 1000), "message": f"event {number}"}],
+                    logEvents=[
+                        {"timestamp": int(time.time() * 1000), "message": f"event {number}"}
+                    ],
                 )
                 assert process.stdout is not None
                 lines.append(process.stdout.readline())  # blocks until the follower prints it
