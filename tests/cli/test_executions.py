@@ -182,7 +182,9 @@ def test_graph_of_parallel_map_and_a_branch_not_taken(cli: Cli, server: RunningS
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "Fan (Parallel) SUCCEEDED" in text
-    assert "branch 1" in text and "Left (Pass) SUCCEEDED" in text and "Right (Pass) SUCCEEDED" in text
+    assert (
+        "branch 1" in text and "Left (Pass) SUCCEEDED" in text and "Right (Pass) SUCCEEDED" in text
+    )
     assert "each item" in text and "Item (Pass) SUCCEEDED (entered 3 times)" in text
     assert "Skipped (Pass) NOT RUN" in text
     assert "Route (Choice) SUCCEEDED → Skipped, Finish" in text
