@@ -205,3 +205,35 @@ def test_the_readme_starts_with_the_demo() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first = re.findall(r"```sh\n(.+?)\n```", text)[0]
     assert first == "pip install -e . && batchyard demo"
+
+
+def test_overlapping_runs_read_one_run_at_a_time() -> None:
+    """Rows come sorted by startTime; the table groups them by execution, in order of start."""
+    from rich.console import Console
+
+    def row(execution: str, command: str, start: str) -> dict[str, str]:
+        return {
+            "window": "2026-11-29 14:40:00.000",
+            "execution_arn": f"arn:aws:states:us-east-1:1:execution:m:run-{execution}",
+            "commands": command,
+            "startTime": f"2026-11-29 14:45:{start}.000",
+            "endTime": f"2026-11-29 14:45:{start}.500",
+            "seconds": "0.5",
+            "attempts": "1",
+        }
+
+    rows = [
+        row("a", "orders-import", "11"),
+        row("b", "orders-import", "21"),
+        row("a", "invoices-build", "22"),
+        row("b", "invoices-build", "25"),
+    ]
+    console = Console(width=80, record=True)
+    console.print(demo.results_table(rows))
+    printed = [(found[1], found[2]) for found in ROW.findall(console.export_text())]
+    assert printed == [
+        ("a", "orders-import"),
+        ("a", "invoices-build"),
+        ("b", "orders-import"),
+        ("b", "invoices-build"),
+    ]

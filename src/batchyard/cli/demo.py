@@ -365,6 +365,7 @@ def results_table(rows: list[dict[str, str]]) -> Table:
     """The query's rows, compact enough for an 80-column terminal: times without their date
     (it is in the title) or milliseconds (``seconds`` has them), execution names without the
     prefix they all share (it is in the caption)."""
+    rows = _by_execution(rows)
     names = [row.get("execution_arn", "").rsplit(":", 1)[-1] for row in rows]
     prefix = _shared_prefix(names)
     day = rows[0].get("startTime", "")[:10] if rows else ""
@@ -398,6 +399,15 @@ def results_table(rows: list[dict[str, str]]) -> Table:
     return table
 
 
+def _by_execution(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows (sorted by startTime) grouped by execution, executions in order of their first
+    row: the commands of one run read together even when runs overlap."""
+    first: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        first.setdefault(row.get("execution_arn", ""), index)
+    return sorted(rows, key=lambda row: first[row.get("execution_arn", "")])
+
+
 def _shared_prefix(names: list[str]) -> str:
     """The prefix all names share, up to its last '-' (nothing for a single name)."""
     if len(names) < 2:
@@ -418,29 +428,32 @@ class RunnerChoice(StrEnum):
     LOCAL = "local"
 
 
-def docker_image_ready(image: str = "busybox:latest") -> bool:
-    """Whether Docker answers and has ``image`` — built from the host's static busybox when
-    missing (``docker import``, as the CI builds its images: no registry is ever asked)."""
+def docker_image(image: str = "busybox:latest") -> str | None:
+    """How Docker has ``image``: "present", "built" from the host's static busybox (``docker
+    import``, as the CI builds its images: no registry is ever asked), or None when no engine
+    answers or no image can be had."""
     try:
         import docker  # type: ignore[import-untyped,unused-ignore]
 
         client = docker.from_env(timeout=5)
         client.ping()
-    except Exception:
-        return False
-    try:
         client.images.get(image)
-        return True
-    except docker.errors.ImageNotFound:
-        pass
-    except Exception:
-        return False
+        return "present"
+    except Exception as exc:
+        if type(exc).__name__ != "ImageNotFound":
+            return None
     busybox = shutil.which("busybox")
     if busybox is None or b"statically linked" not in _file_kind(busybox):
-        return False
+        return None
     repository, tag = image.split(":")
-    client.images.import_image(_busybox_rootfs(Path(busybox)), repository=repository, tag=tag)
-    return True
+    try:
+        client.api.import_image_from_data(
+            _busybox_rootfs(Path(busybox)), repository=repository, tag=tag
+        )
+        client.images.get(image)
+    except Exception:
+        return None
+    return "built"
 
 
 def _file_kind(path: str) -> bytes:
@@ -473,8 +486,10 @@ def choose_runner(requested: str) -> tuple[str, str]:
     """The runner for the demo's tasks, and why."""
     if requested == "local":
         return "local", "local processes (--runner local)"
-    if docker_image_ready():
-        return "docker", "Docker containers of the image busybox:latest"
+    found = docker_image()
+    if found is not None:
+        origin = " (built from this host's busybox, no registry asked)" if found == "built" else ""
+        return "docker", f"Docker containers of the image busybox:latest{origin}"
     if requested == "docker":
         raise DemoError(
             "--runner docker: no Docker engine answers, or it has no busybox image and the "
@@ -609,9 +624,9 @@ class _Run:
         for family, value in deployed.injected.items():
             self.say(
                 "injected",
-                f"{INJECT_TAG}={value} on {family}: its first launch fails to start "
-                "(stopCode TaskFailedToStart), and the Retry on ECS.TaskFailedToStart runs it "
-                "again",
+                f"{INJECT_TAG}={value} on {family}: the first {value} launch(es) of its task "
+                "fail to start (stopCode TaskFailedToStart), and the Retry on "
+                "ECS.TaskFailedToStart runs the task again",
             )
         for schedule in deployed.schedules:
             self.say(
