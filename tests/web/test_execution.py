@@ -230,3 +230,34 @@ def test_durations_chart_plots_each_closed_run(web: Watched, runs: Runs, console
     classes = points.evaluate_all("ps => ps.map(p => p.getAttribute('class').split(' ')[1])")
     assert sorted(classes) == sorted(e["status"] for e in closed)
     assert f"{len(closed)} executions" in web.page.locator("#summary").inner_text()
+
+
+def test_execution_log_link_opens_its_events_in_insights(web: Watched, console: Console) -> None:
+    logs = console.client("logs")
+    logs.create_log_group(logGroupName="/sfn/logged")
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/sfn/logged:*"
+    sfn = console.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="logged",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/console",
+        loggingConfiguration={
+            "level": "ALL",
+            "includeExecutionData": True,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
+        },
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="logged-run")["executionArn"]
+    assert wait_status(sfn, arn, {"SUCCEEDED"}) == "SUCCEEDED"
+
+    open_execution(web, arn)
+    web.page.click("#exec-logs")
+    web.page.wait_for_url("**/ui/insights?**")
+    web.page.wait_for_function(
+        "() => document.querySelectorAll('#results tbody tr:not(.empty)').length >= 4",
+        timeout=20_000,
+    )
+    header = web.page.locator("#results thead th").all_inner_texts()
+    type_column = header.index("type") + 1
+    types = web.page.locator(f"#results tbody tr td:nth-child({type_column})").all_inner_texts()
+    assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"

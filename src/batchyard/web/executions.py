@@ -96,7 +96,13 @@ class StepFunctionsViews:
                 )
                 token = page.next_token
                 scanned += len(page.items)
-                found.extend(e for e in page.items if not name or name in e.name.lower())
+                # A Distributed Map's child executions belong to its Map Run, not this list
+                # (ListExecutions shows them only when asked for the run's ARN).
+                found.extend(
+                    e
+                    for e in page.items
+                    if e.map_run_arn is None and (not name or name in e.name.lower())
+                )
                 if len(found) >= limit or token is None or scanned >= NAME_SCAN:
                     break
         except ValueError as exc:  # a token we did not make
@@ -126,6 +132,7 @@ class StepFunctionsViews:
                     "stateMachineArn": machine["stateMachineArn"],
                     "name": machine["name"],
                     "definition": machine["definition"],
+                    "logGroups": _log_groups(machine.get("loggingConfiguration") or {}),
                 },
                 "events": events,
             }
@@ -189,3 +196,15 @@ class StepFunctionsViews:
         points = points[:limit]
         points.reverse()
         return Json({"stateMachineArn": machine, "points": points})
+
+
+def _log_groups(logging: dict[str, Any]) -> list[str]:
+    """Names of the log groups an execution logs to (``...:log-group:NAME:*`` ARNs)."""
+    if logging.get("level", "OFF") == "OFF":
+        return []
+    names = []
+    for destination in logging.get("destinations") or []:
+        arn = str((destination.get("cloudWatchLogsLogGroup") or {}).get("logGroupArn", ""))
+        if ":log-group:" in arn:
+            names.append(arn.split(":log-group:", 1)[1].removesuffix(":*"))
+    return names

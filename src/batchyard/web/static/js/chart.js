@@ -14,11 +14,13 @@ const byChart = (function () {
     return node;
   }
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const power = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-    return 10 * power;
+  // The top of the y axis: four equal steps of 1, 2 or 5 times a power of ten.
+  function niceMax(value, integer) {
+    if (value <= 0) return 4;
+    const raw = integer ? Math.max(1, value / 4) : value / 4;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const step of [1, 2, 5, 10]) if (step * power >= raw) return 4 * step * power;
+    return 40 * power;
   }
 
   function timeLabel(ms, span) {
@@ -41,7 +43,8 @@ const byChart = (function () {
     }
     for (let i = 0; i <= 5; i++) {
       const t = t0 + ((t1 - t0) * i) / 5;
-      axis.append(svg("text", { x: x(t), y: H - M.bottom + 18, "text-anchor": "middle" }, timeLabel(t, t1 - t0)));
+      const anchor = i === 0 ? "start" : i === 5 ? "end" : "middle";
+      axis.append(svg("text", { x: x(t), y: H - M.bottom + 18, "text-anchor": anchor }, timeLabel(t, t1 - t0)));
     }
     axis.append(svg("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom }));
     root.append(grid, axis);
@@ -50,7 +53,7 @@ const byChart = (function () {
 
   // bins: [{t: ms, count}], binMs: width of a bin
   function bars(container, bins, binMs, t0, t1, title) {
-    const yMax = niceMax(Math.max(0, ...bins.map((b) => b.count)));
+    const yMax = niceMax(Math.max(0, ...bins.map((b) => b.count)), true);
     const { root, x, y } = frame(t0, t1, yMax, (v) => String(Math.round(v)), title);
     const width = Math.max(1, x(t0 + binMs) - x(t0) - 1);
     for (const b of bins) {

@@ -83,6 +83,12 @@
       fact("Duration", by.duration((e.stopDate ? new Date(e.stopDate) : new Date()) - new Date(e.startDate))),
       fact("Redrives", String(e.redriveCount || 0)),
     ];
+    for (const group of data.stateMachine.logGroups || []) {
+      const query = `fields @timestamp, type, id, previous_event_id, details\n| filter execution_arn = "${e.executionArn}"\n| sort id asc`;
+      const since = new Date(e.startDate).getTime();
+      const href = "/ui/insights?" + new URLSearchParams({ group, query, start: since - 60e3, end: (e.stopDate ? new Date(e.stopDate).getTime() : Date.now()) + 60e3 });
+      facts.push(fact("Execution log", by.el("a", { href, id: "exec-logs" }, group)));
+    }
     if (e.error) facts.push(fact("Error", e.error));
     if (e.cause) facts.push(fact("Cause", by.el("span", { class: "mono" }, e.cause)));
     document.getElementById("facts").replaceChildren(...facts);

@@ -155,8 +155,19 @@
     execute();
   });
 
-  const preset = new URLSearchParams(location.search).get("query");
-  if (preset) query.value = preset;
-  loadGroups();
+  // Links from other pages: ?group=...&query=...[&start=ms&end=ms] open and run a query.
+  const linked = new URLSearchParams(location.search);
+  const start = Number(linked.get("start"));
+  const end = Number(linked.get("end"));
+  if (start && end) {
+    range.value = "custom";
+    range.dispatchEvent(new Event("change"));
+    from.value = new Date(start).toISOString().slice(0, 19);
+    to.value = new Date(end).toISOString().slice(0, 19);
+  }
+  if (linked.get("query")) query.value = linked.get("query");
+  loadGroups().then(() => {
+    if (linked.get("query")) form.requestSubmit();
+  });
   loadSaved("");
 })();
