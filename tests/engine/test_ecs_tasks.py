@@ -490,6 +490,31 @@ def test_without_an_ecs_service_the_task_fails_clearly(store: Store, engine: Eng
     assert "ECS service" in (done.cause or "")
 
 
+def test_jsonata_arguments(store: Store, engine: Engine, ecs: FakeEcs) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Arguments": {"Cluster": CLUSTER, "TaskDefinition": "{% $states.input.job %}"},
+                "Output": "{% $states.result.Containers[0].ExitCode %}",
+                "End": True,
+            }
+        },
+    }
+    arn = deploy(store, "jsonata", definition)
+    execution = engine.start_execution(arn, name="j", input='{"job": "nightly"}')
+    engine.run_until_idle()
+    request, _ = ecs.requests[0]
+    assert request["taskDefinition"] == "nightly" and request["startedBy"] == "AWS Step Functions"
+    ecs.finish(ecs.last())
+    engine.run_until_idle()
+    done = store.executions.get(execution.arn)
+    assert done.status == "SUCCEEDED" and json.loads(done.output or "") == 0
+
+
 def test_in_memory_interpreter_cannot_run_ecs_tasks() -> None:
     result = asl.execute(_machine("arn:aws:states:::ecs:runTask.sync"), {})
     assert result.status == "FAILED" and result.error == "States.Runtime"
