@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from batchyard.api.stepfunctions.executions import list_item
@@ -30,6 +31,8 @@ STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_R
 # How many executions a name search looks through (newest first) before it gives up.
 NAME_SCAN = 5000
 DURATION_POINTS = 500
+# Events per answer (AWS caps a history at 25,000); the page asks again for the rest.
+MAX_EVENTS = 25_000
 
 
 def routes(console: Console) -> list[ApiRoute]:
@@ -124,7 +127,20 @@ class StepFunctionsViews:
             )
         except Exception as exc:
             return from_error(exc)
-        events = [wire_event(e) for e in backend.store.history.all(described["executionArn"])]
+        try:
+            after = int_param(request, "afterEventId", 0, 0, 2**31)
+        except ValueError as exc:
+            return problem(400, "ValidationException", str(exc))
+        # A running execution's page polls for the events after the last one it has.
+        events = [
+            wire_event(e)
+            for e in await run_in_threadpool(
+                backend.store.history.page,
+                described["executionArn"],
+                after_id=after,
+                limit=MAX_EVENTS,
+            )
+        ]
         return Json(
             {
                 "execution": described,

@@ -8,7 +8,8 @@
   const graphBox = document.getElementById("graph");
   let selected = null;
   let timer = null;
-  let lastEventCount = -1;
+  let events = [];
+  let drawnCount = -1;
 
   function fact(term, value) {
     return by.el("div", {}, by.el("dt", {}, term), by.el("dd", {}, value));
@@ -64,11 +65,14 @@
   async function load() {
     let data;
     try {
-      data = await by.get("/ui/api/execution", { arn });
+      // Only the events after the last one this page has (the whole history the first time).
+      const last = events.length ? events[events.length - 1].id : 0;
+      data = await by.get("/ui/api/execution", { arn, afterEventId: last });
     } catch (error) {
       by.unavailable(error);
       return;
     }
+    events = events.concat(data.events);
     const e = data.execution;
     document.title = `${e.name} · batchyard`;
     document.getElementById("crumb-name").textContent = e.name;
@@ -96,15 +100,15 @@
     document.getElementById("exec-output").textContent = e.output !== undefined ? by.pretty(e.output) : "—";
     stop.hidden = e.status !== "RUNNING";
     redrive.hidden = e.redriveStatus !== "REDRIVABLE";
-    if (data.events.length !== lastEventCount) {
-      lastEventCount = data.events.length;
+    if (events.length !== drawnCount) {
+      drawnCount = events.length;
       try {
-        const drawn = byGraph.render(graphBox, data.stateMachine.definition, data.events, showState);
+        const drawn = byGraph.render(graphBox, data.stateMachine.definition, events, showState);
         if (selected && drawn.nodes[selected]) drawn.nodes[selected].dispatchEvent(new Event("click"));
       } catch (error) {
         graphBox.replaceChildren(by.el("p", { class: "error" }, "The graph could not be drawn: " + error.message));
       }
-      history(data.events, new Date(e.startDate));
+      history(events, new Date(e.startDate));
     }
     clearTimeout(timer);
     if (e.status === "RUNNING" || e.status === "PENDING_REDRIVE") timer = setTimeout(load, 2000);
@@ -120,7 +124,6 @@
     } finally {
       button.disabled = false;
     }
-    lastEventCount = -1;
     await load();
   }
 
