@@ -261,3 +261,44 @@ def test_execution_log_link_opens_its_events_in_insights(web: Watched, console: 
     type_column = header.index("type") + 1
     types = web.page.locator(f"#results tbody tr td:nth-child({type_column})").all_inner_texts()
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
+
+
+def test_a_distributed_map_links_its_child_executions(web: Watched, console: Console) -> None:
+    sfn = console.client("stepfunctions")
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Each",
+                    "States": {"Each": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="fan-out",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/console",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name="fan", input=json.dumps({"items": [1, 2, 3]})
+    )["executionArn"]
+    assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED"}) == "SUCCEEDED"
+
+    web.goto("/ui/executions?stateMachineArn=" + quote(machine, safe=""))
+    web.page.wait_for_selector("#executions tbody tr a")
+    # The children belong to the Map Run, not to the list of executions.
+    assert web.page.locator("#executions tbody tr a").all_inner_texts() == ["fan"]
+
+    open_execution(web, arn)
+    assert statuses(web)["Fan"] == "succeeded"
+    web.page.click("#facts a[href*='mapRunArn']")
+    web.page.wait_for_selector("#executions tbody tr a")
+    web.page.wait_for_load_state("networkidle")
+    assert web.page.locator("#executions tbody tr a").count() == 3
+    assert "Map Run" in web.page.locator("#scope").inner_text()

@@ -72,12 +72,14 @@ class StepFunctionsViews:
         return Json({"stateMachines": machines})
 
     async def executions(self, request: Request) -> Json:
-        """Executions newest first, filtered by state machine, status and a name substring."""
+        """Executions newest first, filtered by state machine, status and a name substring
+        (a Map Run's child executions only when ``mapRunArn`` asks for them)."""
         backend = self.console.stepfunctions
         if backend is None:
             return unavailable("Step Functions")
         q = request.query_params
         machine = q.get("stateMachineArn") or None
+        map_run = q.get("mapRunArn") or None
         status = q.get("status") or None
         name = (q.get("name") or "").strip().lower()
         if status is not None and status not in STATUSES:
@@ -93,6 +95,7 @@ class StepFunctionsViews:
             while True:
                 page = backend.store.executions.list(
                     state_machine_arn=machine,
+                    map_run_arn=map_run,
                     status=status,
                     limit=limit if not name else 200,
                     next_token=token,
@@ -104,7 +107,7 @@ class StepFunctionsViews:
                 found.extend(
                     e
                     for e in page.items
-                    if e.map_run_arn is None and (not name or name in e.name.lower())
+                    if (map_run or e.map_run_arn is None) and (not name or name in e.name.lower())
                 )
                 if len(found) >= limit or token is None or scanned >= NAME_SCAN:
                     break

@@ -93,6 +93,13 @@
       const href = "/ui/insights?" + new URLSearchParams({ group, query, start: since - 60e3, end: (e.stopDate ? new Date(e.stopDate).getTime() : Date.now()) + 60e3 });
       facts.push(fact("Execution log", by.el("a", { href, id: "exec-logs" }, group)));
     }
+    const runs = new Set(events.filter((ev) => ev.type === "MapRunStarted").map((ev) => (ev.mapRunStartedEventDetails || {}).mapRunArn).filter(Boolean));
+    for (const run of runs) {
+      facts.push(fact("Map Run", by.el("a", { href: "/ui/executions?mapRunArn=" + encodeURIComponent(run) }, by.lastPart(run))));
+    }
+    if (e.mapRunArn) {
+      facts.push(fact("Part of Map Run", by.el("a", { href: "/ui/executions?mapRunArn=" + encodeURIComponent(e.mapRunArn) }, by.lastPart(e.mapRunArn))));
+    }
     if (e.error) facts.push(fact("Error", e.error));
     if (e.cause) facts.push(fact("Cause", by.el("span", { class: "mono" }, e.cause)));
     document.getElementById("facts").replaceChildren(...facts);

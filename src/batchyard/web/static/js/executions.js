@@ -32,6 +32,7 @@
   async function load(append) {
     const query = {
       stateMachineArn: machine.value,
+      mapRunArn: params.get("mapRunArn"),
       status: status.value,
       name: name.value.trim(),
       nextToken: append ? token : null,
@@ -65,6 +66,7 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const next = new URLSearchParams();
+    if (params.get("mapRunArn")) next.set("mapRunArn", params.get("mapRunArn"));
     if (machine.value) next.set("stateMachineArn", machine.value);
     if (status.value) next.set("status", status.value);
     if (name.value.trim()) next.set("name", name.value.trim());
@@ -75,5 +77,10 @@
   status.addEventListener("change", () => form.requestSubmit());
   more.addEventListener("click", () => load(true));
 
+  if (params.get("mapRunArn")) {
+    const scope = document.getElementById("scope");
+    scope.textContent = "Child executions of Map Run " + by.lastPart(params.get("mapRunArn"));
+    scope.hidden = false;
+  }
   machines().then(() => load(false));
 })();
