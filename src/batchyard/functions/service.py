@@ -121,7 +121,7 @@ class FunctionService:
         # entry at once; another replica's update is seen within the TTL (on Lambda too an
         # update reaches invocations after a short while: LastUpdateStatus InProgress).
         self._record_ttl = record_ttl
-        self._cached: dict[str, tuple[float, FunctionRecord | None]] = {}
+        self._cached: dict[str, tuple[float, FunctionRecord]] = {}
 
     # --- names -------------------------------------------------------------------------------
 
@@ -151,7 +151,10 @@ class FunctionService:
         if cached is not None and now - cached[0] < self._record_ttl:
             return cached[1]
         record = self._functions.get(name)
-        self._cached[name] = (now, record)
+        if record is not None:  # an absent function is asked again: it may be created anywhere
+            self._cached[name] = (now, record)
+        else:
+            self._cached.pop(name, None)
         return record
 
     def _forget(self, name: str) -> None:
