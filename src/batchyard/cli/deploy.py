@@ -23,6 +23,7 @@ from batchyard.cli.client import (
     EndpointOption,
     api_errors,
     fail,
+    stderr,
 )
 from batchyard.deploy import Change, ProjectError, ServiceMissing
 
@@ -63,7 +64,10 @@ def deploy(
     console = Console(highlight=False, soft_wrap=True)
     with api_errors(endpoint):
         try:
-            changes = project_deploy.plan(project, endpoint.client, server_data_dir=server_data_dir)
+            with stderr.status(f"reading the state of {endpoint.url}…", spinner="dots"):
+                changes = project_deploy.plan(
+                    project, endpoint.client, server_data_dir=server_data_dir
+                )
         except ServiceMissing as exc:
             fail(str(exc))
     console.print(
