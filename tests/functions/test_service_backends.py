@@ -184,3 +184,42 @@ def test_overlapping_invocations_get_their_own_workers_and_idle_ones_are_reaped(
     assert service.pool.reap(now=time.monotonic() + service.pool.idle_seconds + 1) == 2
     assert service.pool.idle_count("parallel") == 0
     assert service.invoke("parallel", b"{}").status_code == 200  # a cold start again
+
+
+def test_closing_the_service_ends_its_workers(store: Store, tmp_path: Path) -> None:  # noqa: F811
+    import os
+    import time
+
+    functions = FunctionService(store, None, data_dir=tmp_path)
+    functions.create_function(params("closing"))
+    pid = json.loads(functions.invoke("closing", b'{"action": "context"}').payload)["pid"]
+    functions.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker {pid} outlived the service")
+
+
+def test_engine_handlers_prefer_in_process_ones_and_reach_stored_functions(
+    service: FunctionService,
+) -> None:
+    from batchyard.functions.tasks import FunctionFailed, ServiceHandlers
+
+    service.create_function(params("stored"))
+    handlers = ServiceHandlers(service, local={"local": lambda event, context: "here"})
+    assert handlers["local"](None, None) == "here"
+    assert handlers.get("missing") is None
+    assert "stored" in handlers and "missing" not in handlers
+    assert sorted(handlers) == ["local", "stored"] and len(handlers) == 2
+    assert bool(ServiceHandlers(service)) is True  # never replaced by ``functions or {}``
+    stored = handlers["arn:aws:lambda:us-east-1:123456789012:function:stored"]
+    assert stored({"n": 1}, None) == {"echo": {"n": 1}, "calls": 1}
+    with pytest.raises(FunctionFailed) as failed:
+        stored({"action": "fail", "why": "w"}, None)
+    assert failed.value.error_document["errorType"] == "ValueError"
+    handlers["stored"] = lambda event, context: "overridden"
+    assert handlers["stored"](None, None) == "overridden"
