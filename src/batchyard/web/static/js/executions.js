@@ -9,6 +9,7 @@
   const tbody = document.querySelector("#executions tbody");
   const more = document.getElementById("more");
   let token = null;
+  let refresh = null;
 
   const params = new URLSearchParams(location.search);
   status.value = params.get("status") || "";
@@ -45,6 +46,11 @@
       if (!tbody.children.length) by.emptyRow(tbody, 5, "No executions match these filters.");
       token = data.nextToken;
       more.hidden = !token;
+      // While the first page shows running executions, keep it current.
+      clearTimeout(refresh);
+      if (!append && data.executions.some((e) => e.status === "RUNNING")) {
+        refresh = setTimeout(() => load(false), 5000);
+      }
     } catch (error) {
       by.unavailable(error);
       by.emptyRow(tbody, 5, "Executions could not be listed.");
