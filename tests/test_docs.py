@@ -156,6 +156,30 @@ def test_every_server_setting_is_documented(option: str) -> None:
     assert option.lower() in _all_code_spans(), f"document {option} (docs/server.md's options)"
 
 
+# Variables batchyard sets for its own child processes, never for a person to set.
+_INTERNAL_VARIABLES = {
+    "BATCHYARD_FD_IN": "the function worker's pipe to its parent",
+    "BATCHYARD_FD_OUT": "the function worker's pipe to its parent",
+    "BATCHYARD_RLIMIT_AS": "the function worker's memory limit, from MemorySize",
+    "BATCHYARD_STORE": "the store URL handed to Alembic's env.py",
+}
+_SRC = DOCS.parent / "src" / "batchyard"
+_VARIABLES = sorted(
+    {
+        name
+        for path in _SRC.rglob("*.py")
+        for name in re.findall(r"[\"'](BATCHYARD_[A-Z0-9_]+)[\"']", path.read_text("utf-8"))
+    }
+    - set(_INTERNAL_VARIABLES)
+)
+
+
+@pytest.mark.parametrize("variable", _VARIABLES)
+def test_every_environment_setting_is_documented(variable: str) -> None:
+    """A ``BATCHYARD_*`` variable the code reads is a setting: a guide must name it."""
+    assert variable.lower() in _all_code_spans(), f"document {variable} in a guide"
+
+
 def test_every_command_line_in_the_guides_names_a_real_command() -> None:
     """``batchyard X Y`` in a shell block of a guide or the README is a command that exists."""
     texts = [_guides_text(), (DOCS.parent / "README.md").read_text(encoding="utf-8")]
