@@ -140,3 +140,30 @@ def test_schedule_history_of_a_firing_schedule(cli: Cli, server: RunningServer) 
     missing = cli("schedules", "history", "no-such-schedule")
     assert missing.exit_code == 1
     assert missing.stderr.startswith("error: ResourceNotFoundException: ")
+
+
+def test_tasks_logs_follow_until_the_task_stops(
+    cli: Cli, server: RunningServer, stopped_task: dict[str, Any]
+) -> None:
+    ecs = server.client("ecs")
+    ecs.register_task_definition(
+        family="cli-slow",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "busybox",
+                "essential": True,
+                "command": ["sh", "-c", "echo begin; sleep 2; echo end"],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": "/ecs/cli", "awslogs-stream-prefix": "slow"},
+                },
+            }
+        ],
+    )
+    arn = ecs.run_task(cluster=CLUSTER, taskDefinition="cli-slow")["tasks"][0]["taskArn"]
+    result = cli("tasks", "logs", arn, "--cluster", CLUSTER, "--follow")
+    assert result.exit_code == 0, result.output
+    assert [line.split(" ", 1)[1] for line in result.stdout.splitlines()] == ["begin", "end"]
+    task = ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]
+    assert task["lastStatus"] == "STOPPED"

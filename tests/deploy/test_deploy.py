@@ -375,3 +375,28 @@ def test_cluster_tags_are_created_and_updated(
     result = cli("deploy", "-f", str(path))
     assert "~ cluster tagged (tags)" in plan_lines(result.stdout), result.output
     assert tags() == {"batchyard:runner": "docker", "batchyard:project": "clusters"}
+
+
+def test_a_changed_type_replaces_the_state_machine(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "m.asl.json", json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+    )
+    text = "project: retype\nstate_machines:\n  retyped:\n    definition: m.asl.json\n    type: {kind}\n"
+    path = write(tmp_path / "batchyard.yaml", text.format(kind="STANDARD"))
+    assert cli("deploy", "-f", str(path)).exit_code == 0
+    write(tmp_path / "batchyard.yaml", text.format(kind="EXPRESS"))
+    result = cli("deploy", "-f", str(path))
+    assert result.exit_code == 0, result.output
+    assert "~ state machine retyped (type STANDARD -> EXPRESS (replaced))" in plan_lines(
+        result.stdout
+    )
+    sfn = server.client("stepfunctions")
+    arn = next(
+        m["stateMachineArn"]
+        for m in sfn.list_state_machines()["stateMachines"]
+        if m["name"] == "retyped"
+    )
+    assert sfn.describe_state_machine(stateMachineArn=arn)["type"] == "EXPRESS"
+    assert "Nothing to do." in cli("deploy", "-f", str(path)).stdout
