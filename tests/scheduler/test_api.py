@@ -267,3 +267,7 @@ def test_a_schedule_starts_a_state_machine_with_context_attributes(
     record = server.installed.book.get("fires", None)
     upcoming = next_fire_times(record, 3)
     assert [b - a for a, b in itertools.pairwise(upcoming)] == [timedelta(minutes=1)] * 2
+    # The CLI and the console pass GetSchedule's answer: same times.
+    assert next_fire_times(scheduler.get_schedule(Name="fires"), 3, after=upcoming[0]) == (
+        next_fire_times(record, 3, after=upcoming[0])
+    )

@@ -75,7 +75,11 @@ def next_fire_times(
             end=schedule.get("EndDate"),
             allow_seconds=True,
         )
-        anchor = schedule.get("StartDate") or schedule.get("CreationDate")
+        # rate() counts from StartDate, else from the last create/update (whole seconds).
+        changed = schedule.get("LastModificationDate") or schedule.get("CreationDate")
+        anchor = schedule.get("StartDate") or (
+            changed.replace(microsecond=0) if isinstance(changed, datetime) else None
+        )
     times: list[datetime] = []
     for instant in expr.fire_times(moment, anchor=anchor):
         times.append(instant)

@@ -169,18 +169,21 @@ class ScheduleBook:
         return record.arn
 
     def update(self, params: Params) -> str:
-        current = self.get(params["Name"], params.get("GroupName"))
-        now = self.clock()
-        record = self._record(
-            params, current.group_name, now, schedule_id=current.id, created=current.created
-        )
-        record = replace(record, version=current.version + 1)
-        if not self.repo.replace_schedule(record, current.version):
-            raise SchedulerError(
-                "ConflictException", f"Schedule {params['Name']} was changed by another request."
+        # UpdateSchedule replaces the whole schedule, so a version that moved on meanwhile
+        # (a scheduler claimed the next slot) only means: read it again and replace that.
+        for _ in range(20):
+            current = self.get(params["Name"], params.get("GroupName"))
+            now = self.clock()
+            record = self._record(
+                params, current.group_name, now, schedule_id=current.id, created=current.created
             )
-        self.on_change()
-        return record.arn
+            record = replace(record, version=current.version + 1)
+            if self.repo.replace_schedule(record, current.version):
+                self.on_change()
+                return record.arn
+        raise SchedulerError(
+            "ConflictException", f"Schedule {params['Name']} is being changed; try again."
+        )
 
     def delete(self, name: str, group: str | None) -> None:
         record = self.get(name, group)

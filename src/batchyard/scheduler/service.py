@@ -362,14 +362,30 @@ class Scheduler:
             if target_kind(arn) == "states" and arn not in machine_tags:
                 machine_tags[arn] = {t.key: t.value for t in self.store.tags.get(arn)}
 
+        # Everything that does not depend on the moment of delivery is done now, before the
+        # due time: the delivery itself (input with its context attributes) and the policy.
+        rules: dict[str, Policy] = {}
+        prepared: dict[tuple[str, datetime], Delivery] = {}
+        for held in popped:
+            row = records.get(held.slot.schedule_id)
+            if row is None:
+                continue
+            arn = str(row.target.get("Arn", ""))
+            rule = rules.setdefault(
+                row.id, policy(group_tags.get(row.group_name, {}), machine_tags.get(arn))
+            )
+            if row.state == "ENABLED" and not (target_kind(arn) == "states" and rule.needs_lock):
+                prepared[(held.slot.schedule_id, held.slot.slot)] = self._delivery(
+                    held.slot, row
+                )
+
         def fire(slot: Slot) -> tuple[Slot, _Outcome]:
             record = records.get(slot.schedule_id)
-            rules = policy(
-                group_tags.get(record.group_name, {}) if record else {},
-                machine_tags.get(str(record.target.get("Arn", ""))) if record else None,
-            )
+            delivery = prepared.get((slot.schedule_id, slot.slot))
             try:
-                return slot, self._fire_one(slot, record, rules)
+                if record is not None and delivery is not None:
+                    return slot, self._deliver(slot, record, self.clock(), delivery)
+                return slot, self._fire_one(slot, record, rules.get(slot.schedule_id, Policy()))
             except Exception as exc:  # never lose a slot to a bug: retry it later
                 log.exception("delivering %s at %s failed", slot.schedule_arn, slot.slot)
                 return slot, _Outcome(_requeue(moment + QUEUE_RECHECK, f"internal error: {exc}"))
@@ -465,7 +481,23 @@ class Scheduler:
                 )
         return self._deliver(slot, record, now)
 
-    def _deliver(self, slot: Slot, record: ScheduleRecord, now: datetime) -> _Outcome:
+    def _deliver(
+        self,
+        slot: Slot,
+        record: ScheduleRecord,
+        now: datetime,
+        delivery: Delivery | None = None,
+    ) -> _Outcome:
+        delivery = delivery or self._delivery(slot, record)
+        try:
+            reference = self.targets.deliver(delivery)
+        except TargetError as error:
+            return self._failed(slot, record, delivery, error, now)
+        return _Outcome(_settled(STARTED, now, ref=reference, attempts=delivery.attempt))
+
+    @staticmethod
+    def _delivery(slot: Slot, record: ScheduleRecord) -> Delivery:
+        """The delivery of ``slot``: AWS's context attributes substituted into the Input."""
         attempt = slot.attempts + 1
         execution_id = str(
             uuid.uuid5(uuid.NAMESPACE_URL, f"{record.arn}/{slot.slot.isoformat()}/{attempt}")
@@ -479,7 +511,7 @@ class Scheduler:
                 "schedule-arn": record.arn,
             },
         )
-        delivery = Delivery(
+        return Delivery(
             schedule_id=record.id,
             schedule_arn=record.arn,
             schedule_name=record.name,
@@ -489,11 +521,6 @@ class Scheduler:
             target=record.target,
             input=text,
         )
-        try:
-            reference = self.targets.deliver(delivery)
-        except TargetError as error:
-            return self._failed(slot, record, delivery, error, now)
-        return _Outcome(_settled(STARTED, now, ref=reference, attempts=attempt))
 
     def _failed(
         self,
