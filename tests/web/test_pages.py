@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from batchyard.web.pages import PAGES
@@ -36,3 +38,28 @@ def test_console_does_not_take_aws_routes(console: Console) -> None:
         status, content_type, _ = fetch(console.url + path)
         assert status == 403, path
         assert "html" not in content_type
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("/ui/api/execution?arn=not-an-arn", None, 400, "InvalidArn"),
+        ("/ui/api/executions?limit=many", None, 400, "ValidationException"),
+        ("/ui/api/executions?status=DONE", None, 400, "ValidationException"),
+        ("/ui/api/durations", None, 400, "ValidationException"),
+        ("/ui/api/logs/query", b"[1]", 400, "InvalidParameterException"),
+        ("/ui/api/logs/query", b'{"query": "fields @message | filter ("}', 400,
+         "MalformedQueryException"),
+        ("/ui/api/logs/saved", b'{"name": "", "query": "fields x"}', 400,
+         "InvalidParameterException"),
+        ("/ui/api/execution/stop", b"not json", 400, "ValidationException"),
+    ],
+)  # fmt: skip
+def test_bad_input_gets_a_clear_json_error(
+    console: Console, path: str, body: bytes | None, status: int, code: str
+) -> None:
+    headers = {"x-batchyard-console": "1", "content-type": "application/json"}
+    answer_status, content_type, answer = fetch(console.url + path, data=body, headers=headers)
+    assert (answer_status, content_type) == (status, "application/json")
+    assert json.loads(answer)["error"] == code
+    assert json.loads(answer)["message"]

@@ -9,6 +9,7 @@ server only.
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from batchyard.web.auth import COOKIE
 from batchyard.web.context import CSRF_HEADER, Console, problem
+
+log = logging.getLogger("batchyard.web")
 
 TEMPLATES = Path(__file__).parent / "templates"
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -111,7 +114,11 @@ class Guard:
                 return problem(401, "NotSignedIn", "Sign in to the console first.")
             if request.method != "GET" and request.headers.get(CSRF_HEADER) != "1":
                 return problem(403, "Forbidden", f"Console requests must carry {CSRF_HEADER}.")
-            return await endpoint(request)
+            try:
+                return await endpoint(request)
+            except Exception:  # the page gets JSON it can show; the log gets the traceback
+                log.exception("console request %s %s failed", request.method, request.url.path)
+                return problem(500, "InternalFailure", "The server failed to answer; see its log.")
 
         return guarded
 

@@ -24,7 +24,12 @@ const by = {
       location.href = "/ui/signin?next=" + encodeURIComponent(location.pathname + location.search);
       throw new by.ApiError("NotSignedIn", "Sign in to the console first.", 401);
     }
-    const data = await response.json();
+    let data;
+    try {
+      data = await response.json();
+    } catch (error) {
+      throw new by.ApiError("HTTP " + response.status, response.statusText || "The server's answer is not JSON.", response.status);
+    }
     if (!response.ok) throw new by.ApiError(data.error, data.message, response.status);
     // A component this server does not run answers 200 {unavailable: true, message}.
     if (data.unavailable) throw new by.ApiError("NotAvailable", data.message, 503);
