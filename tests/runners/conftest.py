@@ -6,6 +6,7 @@ Docker cases skip without an engine unless ``BATCHYARD_REQUIRE_SERVICES=1``.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,11 +74,13 @@ def runner(new_runner: Callable[[], Runner]) -> Runner:
 
 def _remove_test_containers() -> None:
     import docker
+    import docker.errors
 
     client = docker.from_env(version="auto")
     for container in client.containers.list(all=True, filters={"label": "batchyard.task-arn"}):
         if TASK_ARN_PREFIX in container.labels.get("batchyard.task-arn", ""):
-            container.remove(force=True)
+            with contextlib.suppress(docker.errors.APIError):  # the runner removed it meanwhile
+                container.remove(force=True)
     client.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,8 +118,11 @@ def test_container_removed_after_exit_is_reported(
     task_spec = spec(["sh", "-c", "echo bye; exit 2"])
     exit = runner.start(task_spec, store).wait(30)
     assert exit is not None and exit.containers[0].exit_code == 2
+    deadline = time.monotonic() + 30  # removed right after the exit was reported
     with pytest.raises(docker.errors.NotFound):
-        client.containers.get(container_name(task_spec.task_id, "app"))
+        while time.monotonic() < deadline:
+            client.containers.get(container_name(task_spec.task_id, "app"))
+            time.sleep(0.05)
     assert messages(store, task_spec.task_id) == ["bye"]
 
 

@@ -73,7 +73,10 @@ def _parse_docker_time(text: str | None) -> datetime | None:
 @dataclass
 class _Container:
     spec: ContainerSpec
-    handle: Any  # docker.models.containers.Container
+    cid: str  # the engine's container id
+    name: str
+    status: str  # the engine's State.Status when the runner found or created it
+    started_at: datetime | None = None
     shipper: Shipper | None = None
     skip: dict[int, int] | None = None  # lines per stream already shipped (re-attach)
     exit_code: int | None = None
@@ -143,7 +146,7 @@ class DockerTask:
             thread = threading.Thread(
                 target=self._follow,
                 args=(container, response),
-                name=f"docker-{container.handle.name}",
+                name=f"docker-{container.name}",
                 daemon=True,
             )
             self._threads.append(thread)
@@ -158,17 +161,17 @@ class DockerTask:
             _pump(response, container, lambda: self._detached)
             if self._detached:
                 return
-            result = container.handle.wait()
+            api = self._runner.client.api
+            result = api.wait(container.cid)
             container.exit_code = int(result.get("StatusCode", -1))
-            container.handle.reload()
-            if container.handle.attrs.get("State", {}).get("OOMKilled"):
+            if api.inspect_container(container.cid).get("State", {}).get("OOMKilled"):
                 container.reason = classify.OUT_OF_MEMORY_REASON
             elif self._timed_out and self._stop_reason is None:
                 container.reason = f"Task timed out after {self.spec.timeout_seconds:g} seconds"
             if container.shipper is not None:
                 container.shipper.close()
         except Exception:
-            _log.exception("following container %s failed", container.handle.name)
+            _log.exception("following container %s failed", container.name)
         finally:
             with contextlib.suppress(Exception):
                 response.close()
@@ -210,10 +213,14 @@ class DockerTask:
         finally:
             if not self._detached:
                 self._done.set()
+                if self._exit is not None:
+                    self._remove()
 
     def _stop_container(self, container: _Container) -> None:
         with contextlib.suppress(Exception):
-            container.handle.stop(timeout=round(self._runner.stop_grace_seconds))
+            self._runner.client.api.stop(
+                container.cid, timeout=round(self._runner.stop_grace_seconds)
+            )
 
     def _finish(self) -> None:
         self._exit = TaskExit(
@@ -227,9 +234,12 @@ class DockerTask:
         )
         self._directory.mkdir(parents=True, exist_ok=True)
         state.write_json(self._directory / "result.json", _exit_to_json(self._exit))
+
+    def _remove(self) -> None:
+        """The exit is reported (and recorded): the containers may go."""
         for container in self._containers:
             with contextlib.suppress(Exception):
-                container.handle.remove(force=True)
+                self._runner.client.api.remove_container(container.cid, force=True)
 
 
 def _pump(response: Any, container: _Container, detached: Any) -> None:
@@ -363,10 +373,11 @@ class DockerRunner:
         result = state.read_json(directory / "result.json")
         if result is not None:
             return DockerTask.finished(self, spec, _exit_from_json(result))
-        existing = {}
+        existing: dict[str, dict[str, Any]] = {}
         for c in spec.containers:
             with contextlib.suppress(docker.errors.NotFound):
-                existing[c.name] = self.client.containers.get(container_name(spec.task_id, c.name))
+                name = container_name(spec.task_id, c.name)
+                existing[c.name] = self.client.api.inspect_container(name)
         if not existing:
             for c in spec.containers:
                 self._ensure_image(c.image)
@@ -382,13 +393,20 @@ class DockerRunner:
         created: list[Any] = []
         try:
             for c, stream in zip(spec.containers, streams, strict=True):
-                handle = existing.get(c.name)
-                replay = handle is not None
-                if handle is None:
-                    handle, replay = self._create(spec, c)
+                found = existing.get(c.name)
+                replay = found is not None
+                if found is None:
+                    found, replay = self._create(spec, c)
                     if not replay:
-                        created.append(handle)
-                container = _Container(c, handle)
+                        created.append(found["Id"])
+                state_info = found.get("State", {})
+                container = _Container(
+                    c,
+                    found["Id"],
+                    container_name(spec.task_id, c.name),
+                    state_info.get("Status", "created"),
+                    _parse_docker_time(state_info.get("StartedAt")),
+                )
                 if logs is not None and stream is not None and c.logs is not None:
                     container.shipper = self._shipper(spec, c, logs, stream)
                     if replay:
@@ -396,14 +414,15 @@ class DockerRunner:
                         container.skip = {int(k): int(v) for k, v in shipped.items()}
                         container.shipper.shipped_lines_by_source = dict(container.skip)
                 if replay:  # the engine's log from the start, following until the end
-                    sockets.append(self._stream(handle.id, "logs", follow=1))
+                    sockets.append(self._stream(container.cid, "logs", follow=1))
                 else:  # attached before the start: every byte, without the log's overhead
-                    sockets.append(self._stream(handle.id, "attach", stream=1, logs=0))
+                    sockets.append(self._stream(container.cid, "attach", stream=1, logs=0))
                 containers.append(container)
             for container in containers:
-                if container.handle.status == "created":
+                if container.status == "created":
                     try:
-                        container.handle.start()
+                        self.client.api.start(container.cid)
+                        container.started_at = state.now()
                     except docker.errors.APIError as exc:
                         raise StartFailure(
                             classify.cannot_start(
@@ -414,9 +433,9 @@ class DockerRunner:
             for response in sockets:
                 with contextlib.suppress(Exception):
                     response.close()
-            for handle in created:
+            for cid in created:
                 with contextlib.suppress(Exception):
-                    handle.remove(force=True)
+                    self.client.api.remove_container(cid, force=True)
             raise
         started = self._started_at(containers)
         task = DockerTask(self, spec, containers, started)
@@ -442,43 +461,48 @@ class DockerRunner:
                 classify.cannot_pull(f"Error response from daemon: {_explanation(exc)}")
             ) from exc
 
-    def _create(self, spec: TaskSpec, c: ContainerSpec) -> tuple[Any, bool]:
-        """Create the container; (handle, True) if another runner had created it meanwhile."""
+    def _create(self, spec: TaskSpec, c: ContainerSpec) -> tuple[dict[str, Any], bool]:
+        """Create the container: (its description, False), or (the description of the one
+        another runner created meanwhile, True)."""
         import docker.errors
 
+        api = self.client.api
         name = container_name(spec.task_id, c.name)
         memory = c.memory_mib or spec.memory_mib
         cpu = c.cpu or spec.cpu
-        kwargs: dict[str, Any] = {
-            "name": name,
-            "entrypoint": c.entry_point or None,
-            "command": c.command or None,
-            "environment": dict(c.environment),
-            "working_dir": c.working_directory,
-            "network_mode": spec.network_mode or self.network_mode,
-            "labels": {LABEL_TASK_ARN: spec.task_arn, LABEL_CONTAINER: c.name},
-            "detach": True,
-            "stdin_open": False,
-            "tty": False,
-        }
-        if kwargs["network_mode"] in FORBIDDEN_NETWORKS:
+        network_mode = spec.network_mode or self.network_mode
+        if network_mode in FORBIDDEN_NETWORKS:
             raise StartFailure(
                 "ResourceInitializationError: batchyard: tasks never join the default bridge "
-                f"network (networkMode {kwargs['network_mode']!r})"
+                f"network (networkMode {network_mode!r})"
             )
+        host: dict[str, Any] = {"network_mode": network_mode}
         if memory:
-            kwargs["mem_limit"] = f"{memory}m"
-            kwargs["memswap_limit"] = f"{memory}m"
+            host["mem_limit"] = f"{memory}m"
+            host["memswap_limit"] = f"{memory}m"
         if cpu:
-            kwargs["nano_cpus"] = int(cpu * 1_000_000_000 // 1024)
+            host["nano_cpus"] = int(cpu * 1_000_000_000 // 1024)
         try:
-            return self.client.containers.create(c.image, **kwargs), False
+            created = api.create_container(
+                c.image,
+                name=name,
+                entrypoint=c.entry_point or None,
+                command=c.command or None,
+                environment=dict(c.environment),
+                working_dir=c.working_directory,
+                labels={LABEL_TASK_ARN: spec.task_arn, LABEL_CONTAINER: c.name},
+                detach=True,
+                stdin_open=False,
+                tty=False,
+                host_config=api.create_host_config(**host),
+            )
         except docker.errors.APIError as exc:
             if exc.status_code == 409:  # name taken: another replica created it
-                return self.client.containers.get(name), True
+                return api.inspect_container(name), True
             raise StartFailure(
                 classify.cannot_start(f"Error response from daemon: {_explanation(exc)}")
             ) from exc
+        return {"Id": created["Id"], "State": {"Status": "created"}}, False
 
     def _stream(self, container_id: str, endpoint: str, **params: int) -> Any:
         """An open HTTP response carrying the container's multiplexed stdout/stderr.
@@ -512,11 +536,5 @@ class DockerRunner:
         )
 
     def _started_at(self, containers: list[_Container]) -> datetime:
-        moments = []
-        for container in containers:
-            with contextlib.suppress(Exception):
-                container.handle.reload()
-            moment = _parse_docker_time(container.handle.attrs.get("State", {}).get("StartedAt"))
-            if moment is not None:
-                moments.append(moment)
+        moments = [c.started_at for c in containers if c.started_at is not None]
         return max(moments) if moments else state.now()
