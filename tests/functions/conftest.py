@@ -57,6 +57,8 @@ def handler(event, context):
     if action == "client":
         found = context.client_context
         return {"custom": found.custom, "app": found.client.app_title} if found else None
+    if action == "exit":
+        raise SystemExit(event["status"])
     if action == "unserializable":
         return {1, 2}
     return {"echo": event, "calls": len(CALLS)}

@@ -206,6 +206,19 @@ def test_a_timeout_kills_the_worker_and_the_next_call_gets_a_new_one(lam: Any) -
     assert after["calls"] == 1
 
 
+def test_a_runtime_that_exits_is_an_exit_error(lam: Any) -> None:
+    create(lam, "exits")
+    response, payload = invoke(lam, "exits", {"action": "exit", "status": 3})
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    assert payload == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
+    }
+    _, again = invoke(lam, "exits", {"n": 1})
+    assert again["echo"] == {"n": 1}
+
+
 def test_memory_is_limited(lam: Any) -> None:
     create(lam, "hungry", MemorySize=128)
     response, payload = invoke(lam, "hungry", {"action": "allocate", "mib": 4096})

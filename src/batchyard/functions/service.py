@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import collections
 import json
+import logging
 import math
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ from batchyard.functions.repository import (
 )
 from batchyard.functions.worker import Outcome, WorkerSpec
 from batchyard.store import Store
+
+log = logging.getLogger("batchyard.functions")
 
 LOG_TAIL_BYTES = 4096
 MAX_SYNC_PAYLOAD = 6_291_456
@@ -332,7 +335,8 @@ class FunctionService:
         if invocation_type == "DryRun":
             return InvokeResult(204, b"", request_id=request_id)
         if invocation_type == "Event":
-            self._events.submit(self._run, record, payload, "Event", request_id, client)
+            future = self._events.submit(self._run, record, payload, "Event", request_id, client)
+            future.add_done_callback(_log_failure)
             return InvokeResult(202, b"", request_id=request_id)
         if len(payload) > MAX_SYNC_PAYLOAD:
             raise RequestTooLargeException(
@@ -499,6 +503,13 @@ def _zip_of(code: dict[str, Any]) -> bytes:
     data = bytes(archive)
     check_zip(data)
     return data
+
+
+def _log_failure(future: Future[Any]) -> None:
+    """An ``Event`` invocation has no caller to tell: its own failures go to the server log."""
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        log.error("an Event invocation failed", exc_info=error)
 
 
 def _decode_client_context(text: str | None) -> dict[str, Any] | None:

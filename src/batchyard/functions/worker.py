@@ -172,8 +172,8 @@ class Worker:
             self._init_error = _timeout_document("", INIT_TIMEOUT_S)
             return
         except WorkerDied:
+            self._init_error = _exit_document("", self._exit_status())
             self.kill()
-            self._init_error = _exit_document("")
             return
         if kind == b"S":
             # Lambda's Init Duration covers the runtime's start and the handler's imports.
@@ -217,10 +217,11 @@ class Worker:
             )
             return self._finish(outcome)
         except (WorkerDied, BrokenPipeError):
+            status = self._exit_status()
             self.kill()
             outcome = Outcome(
                 ok=False,
-                payload=_exit_document(request_id),
+                payload=_exit_document(request_id, status),
                 duration_ms=(time.monotonic() - started) * 1000,
                 init_ms=init_ms,
             )
@@ -296,6 +297,13 @@ class Worker:
 
     # --- end of life -------------------------------------------------------------------------
 
+    def _exit_status(self) -> int | None:
+        """The exit status of a worker whose pipe closed (it is ending: give it a moment)."""
+        try:
+            return self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         """Kill the process group at once (a timeout, an update, the server stopping)."""
         if self.process.poll() is None:
@@ -333,11 +341,28 @@ def _timeout_document(request_id: str, timeout: float) -> bytes:
     ).encode()
 
 
-def _exit_document(request_id: str) -> bytes:
-    """Lambda's answer when the runtime died during an invocation (e.g. out of memory)."""
+def _exit_document(request_id: str, status: int | None) -> bytes:
+    """Lambda's answer when the runtime ended during an invocation (``sys.exit``, a crash, a
+    kill), worded as Go's ``exec.ExitError`` that Lambda reports: ``exit status 3``,
+    ``signal: killed``."""
+    if status is not None and status >= 0:
+        reason = f"exit status {status}"
+    else:
+        number = signal.Signals(-status if status is not None else signal.SIGKILL)
+        reason = f"signal: {_SIGNAL_TEXT.get(number, number.name.lower())}"
     return json.dumps(
         {
             "errorType": "Runtime.ExitError",
-            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
         }
     ).encode()
+
+
+# Go's names of the signals a runtime dies of (``syscall.Signal.String``).
+_SIGNAL_TEXT = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+}
