@@ -22,6 +22,7 @@ import boto3  # type: ignore[import-untyped]
 import typer
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -118,6 +119,8 @@ def api_errors(endpoint: Endpoint) -> Iterator[None]:
         fail(f"the batchyard server at {endpoint.url} did not answer in time")
     except ParamValidationError as exc:
         fail(str(exc).replace("\n", " "), EXIT_USAGE)
+    except BotoCoreError as exc:  # anything else the AWS client reports, in its own words
+        fail(f"{endpoint.url}: {exc}")
     except CliFailure as exc:
         fail(exc.message, exc.exit_code)
 
