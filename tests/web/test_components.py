@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -211,3 +212,69 @@ def test_absent_components_say_so(
         notice.wait_for()
         assert f"{what} is not available on this server" in notice.inner_text()
         assert page.problems == []
+
+
+def test_retried_and_caught_task_states(web: Watched, console: Console, tmp_path: Any) -> None:
+    """A Task that failed once and succeeded on its Retry is green with one retry; a Task whose
+    error went to its Catch is orange, with the error in its panel."""
+    lam = console.client("lambda")
+    flaky = """
+import os
+def handler(event, context):
+    if event.get("always"):
+        raise RuntimeError("always broken")
+    if not os.path.exists(event["marker"]):
+        open(event["marker"], "w").close()
+        raise RuntimeError("first attempt fails")
+    return {"ok": True}
+"""
+    lam.create_function(
+        FunctionName="flaky",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": flaky})},
+    )
+    definition = {
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "flaky", "Payload": {"marker.$": "$.marker"}},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                "Next": "Broken",
+            },
+            "Broken": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "flaky", "Payload": {"always": True}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    sfn = console.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="retry-catch", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    marker = str(tmp_path / "marker")
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"marker": marker}))[
+        "executionArn"
+    ]
+    status = wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", 60)
+    assert status
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+
+    web.goto("/ui/execution?arn=" + quote(arn, safe=""))
+    web.page.wait_for_selector("#graph svg g.state")
+    found = web.page.eval_on_selector_all(
+        "#graph g.state",
+        "nodes => Object.fromEntries(nodes.map(n => [n.dataset.state, n.dataset.status]))",
+    )
+    assert found == {"Flaky": "succeeded", "Broken": "caught", "Handled": "succeeded"}
+    web.page.click('#graph g.state[data-state="Flaky"]')
+    assert "Retries\n1" in web.page.locator("#state-details dl").inner_text()
+    web.page.click('#graph g.state[data-state="Broken"]')
+    assert "always broken" in web.page.locator("#state-details").inner_text()
