@@ -400,3 +400,36 @@ def test_a_changed_type_replaces_the_state_machine(
     )
     assert sfn.describe_state_machine(stateMachineArn=arn)["type"] == "EXPRESS"
     assert "Nothing to do." in cli("deploy", "-f", str(path)).stdout
+
+
+def test_definition_substitutions(cli: Cli, server: RunningServer, tmp_path: Path) -> None:
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {"Cluster": "${Cluster}", "TaskDefinition": "${Unset}"},
+                "End": True,
+            }
+        },
+    }
+    write(tmp_path / "s.asl.json", json.dumps(definition))
+    path = write(
+        tmp_path / "batchyard.yaml",
+        "project: subst\nstate_machines:\n  subst:\n    definition: s.asl.json\n"
+        "    substitutions:\n      Cluster: night-cluster\n",
+    )
+    assert cli("deploy", "-f", str(path)).exit_code == 0
+    sfn = server.client("stepfunctions")
+    arn = next(
+        m["stateMachineArn"]
+        for m in sfn.list_state_machines()["stateMachines"]
+        if m["name"] == "subst"
+    )
+    deployed = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    assert deployed["States"]["Run"]["Parameters"] == {
+        "Cluster": "night-cluster",
+        "TaskDefinition": "${Unset}",
+    }
+    assert "Nothing to do." in cli("deploy", "-f", str(path)).stdout

@@ -69,7 +69,7 @@ task_definitions:
 """
     assert problems_of(tmp_path, text) == [
         "batchyard.yaml:5:5: state_machines.flow.typo: unknown key; expected one of: "
-        "definition, role, type, logging, tags",
+        "definition, substitutions, role, type, logging, tags",
         "batchyard.yaml:7:14: state_machines.flow.logging.level: "
         "must be one of ALL, ERROR, FATAL, OFF, got 'SOME'",
         "batchyard.yaml:11:7: schedule_groups.g.policies: "

@@ -26,6 +26,7 @@ from batchyard.deploy.source import DataPath, Problem, ProjectError, Source
 PROJECT_TAG = "batchyard:project"
 EGRESS_TAG = "batchyard:egress"
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/batchyard"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
 NAME = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 SECTIONS = (
     "project",
@@ -410,16 +411,19 @@ def _functions(check: _Checker, top: dict[str, Any], project: Project, root: Pat
 
 
 def _state_machines(check: _Checker, top: dict[str, Any], project: Project, root: Path) -> None:
-    allowed = ("definition", "role", "type", "logging", "tags")
+    allowed = ("definition", "substitutions", "role", "type", "logging", "tags")
     for name, spec in check.names(top.get("state_machines"), ("state_machines",)).items():
         path: DataPath = ("state_machines", name)
         settings = check.mapping(spec, path, allowed)
         definition_path = check.text(settings, "definition", path, required=True)
         machine_type = check.choice(settings, "type", path, MACHINE_TYPES) or "STANDARD"
+        substitutions = check.string_map(settings, "substitutions", path)
         definition: dict[str, Any] = {}
         file = root / definition_path if definition_path is not None else root
         if definition_path is not None:
-            definition = _definition(check, (*path, "definition"), file, machine_type) or {}
+            definition = (
+                _definition(check, (*path, "definition"), file, machine_type, substitutions) or {}
+            )
         logging = check.mapping(
             settings.get("logging"),
             (*path, "logging"),
@@ -445,10 +449,26 @@ def _state_machines(check: _Checker, top: dict[str, Any], project: Project, root
         )
 
 
+def substitute(value: Any, substitutions: dict[str, str]) -> Any:
+    """``${Name}`` in every string of ``value`` replaced, as CloudFormation's
+    ``DefinitionSubstitutions`` does (names without a substitution are left alone)."""
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: substitutions.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {key: substitute(item, substitutions) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, substitutions) for item in value]
+    return value
+
+
 def _definition(
-    check: _Checker, path: DataPath, file: Path, machine_type: str
+    check: _Checker,
+    path: DataPath,
+    file: Path,
+    machine_type: str,
+    substitutions: dict[str, str],
 ) -> dict[str, Any] | None:
-    """The definition file's JSON, validated as the server would; problems reported here."""
+    """The definition file's JSON with its substitutions, validated as the server would."""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -460,6 +480,8 @@ def _definition(
     except json.JSONDecodeError as exc:
         check.add(path, f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
         return None
+    if substitutions:
+        document = substitute(document, substitutions)
     errors = [d for d in asl.validate(document, machine_type=machine_type) if d.severity == "ERROR"]
     for diagnostic in errors:
         check.add(
