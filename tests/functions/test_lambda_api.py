@@ -368,6 +368,22 @@ def test_logs_go_to_the_functions_group(lam: Any, logs: Any) -> None:
     assert REPORT.match(messages[-1])
 
 
+def test_tags(lam: Any) -> None:
+    arn = create(lam, "tagged", Tags={"team": "batch"})["FunctionArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "batch"}
+    revision = lam.get_function(FunctionName="tagged")["Configuration"]["RevisionId"]
+    lam.tag_resource(Resource=arn, Tags={"batchyard:owner": "ops", "team": "data"})
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "data", "batchyard:owner": "ops"}
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.get_function(FunctionName="tagged")["Tags"] == {"batchyard:owner": "ops"}
+    assert lam.get_function(FunctionName="tagged")["Configuration"]["RevisionId"] == revision
+    code, message, _ = error_of(lambda: lam.list_tags(Resource=ARN.format("untagged-nope")))
+    assert (code, message) == (
+        "ResourceNotFoundException",
+        "Function not found: " + ARN.format("untagged-nope"),
+    )
+
+
 def test_list_pages_and_delete(lam: Any) -> None:
     for name in ("list-a", "list-b", "list-c"):
         create(lam, name)

@@ -17,6 +17,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -302,6 +303,29 @@ class FunctionService:
             raise function_not_found(self.arn(name))
         self.pool.retire(name)
         self._code.collect()
+
+    # --- tags (kept with the function; no new revision: the code and settings are the same) --
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        return dict(self._record(arn).config.get("Tags") or {})
+
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        self._retag(arn, lambda current: {**current, **tags})
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        self._retag(arn, lambda current: {k: v for k, v in current.items() if k not in keys})
+
+    def _retag(self, arn: str, change: Callable[[dict[str, str]], dict[str, str]]) -> None:
+        while True:
+            record = self._record(arn)
+            tags = change(dict(record.config.get("Tags") or {}))
+            try:
+                self._functions.update(
+                    replace(record, config={**record.config, "Tags": tags}), record.revision_id
+                )
+                return
+            except RevisionMismatch:
+                continue  # updated meanwhile: tag the new revision
 
     # --- invocations -------------------------------------------------------------------------
 

@@ -53,6 +53,9 @@ class LambdaApi:
             "UpdateFunctionConfiguration": self.update_function_configuration,
             "DeleteFunction": self.delete_function,
             "Invoke": self.invoke,
+            "ListTags": self.list_tags,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
         }
 
     def create_function(self, params: Params, _: RequestContext) -> Params:
@@ -76,6 +79,15 @@ class LambdaApi:
     def delete_function(self, params: Params, _: RequestContext) -> Params:
         self.functions.delete_function(params["FunctionName"], params.get("Qualifier"))
         return {"StatusCode": 204}
+
+    def list_tags(self, params: Params, _: RequestContext) -> Params:
+        return {"Tags": self.functions.list_tags(params["Resource"])}
+
+    def tag_resource(self, params: Params, _: RequestContext) -> None:
+        self.functions.tag(params["Resource"], dict(params["Tags"]))
+
+    def untag_resource(self, params: Params, _: RequestContext) -> None:
+        self.functions.untag(params["Resource"], list(params["TagKeys"]))
 
     def invoke(self, params: Params, context: RequestContext) -> Params:
         result = self.functions.invoke(
