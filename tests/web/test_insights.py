@@ -86,3 +86,19 @@ def test_saved_queries_are_kept(web: Watched, events: int) -> None:
 
     web.page.click("#delete-saved")
     web.page.wait_for_function("() => document.querySelector('#saved').options.length === 1")
+
+
+def test_a_histogram_bar_narrows_the_time_range(web: Watched, events: int) -> None:
+    web.goto("/ui/insights")
+    run(web, 'fields n | filter job = "nightly"')
+    bars = web.page.locator("#histogram svg rect.bar")
+    assert bars.count() > 1
+    label = bars.last.get_attribute("aria-label") or ""
+    count = int(label.split()[0])
+    assert 0 < count < events
+    bars.last.click()
+    web.page.wait_for_function(
+        f"() => document.querySelectorAll('#results tbody tr').length === {count}"
+    )
+    assert web.page.input_value("#range") == "custom"
+    assert f"{count} records matched" in web.page.locator("#stats").inner_text()

@@ -142,7 +142,7 @@ class ComponentViews:
             return from_error(exc)
         if where is None:
             return Json({"events": [], "nextToken": None, "stream": None})
-        group, stream = where
+        group, stream, task_status = where
         try:
             page = await run_in_threadpool(
                 lambda: logs.get_log_events(
@@ -154,7 +154,15 @@ class ComponentViews:
             )
         except LogsError as exc:
             if exc.code == "ResourceNotFoundException":  # nothing written yet
-                return Json({"events": [], "nextToken": q.get("nextToken"), "stream": stream})
+                return Json(
+                    {
+                        "events": [],
+                        "nextToken": q.get("nextToken"),
+                        "logGroup": group,
+                        "stream": stream,
+                        "taskStatus": task_status,
+                    }
+                )
             return problem(400, exc.code, exc.message)
         return Json(
             {
@@ -162,6 +170,7 @@ class ComponentViews:
                 "stream": stream,
                 "events": page.get("events", []),
                 "nextToken": page.get("nextForwardToken"),
+                "taskStatus": task_status,
             }
         )
 

@@ -73,8 +73,8 @@ def slot_history(console: Console, schedule: dict[str, Any], limit: int) -> list
 
 async def task_log_stream(
     console: Console, cluster: str | None, task_arn: str
-) -> tuple[str, str] | None:
-    """(log group, stream) of the task's first container with ``awslogs``, else None."""
+) -> tuple[str, str, str] | None:
+    """(log group, stream, task status) of the task's first container with ``awslogs``."""
     params: dict[str, Any] = {"tasks": [task_arn]}
     if cluster:
         params["cluster"] = cluster
@@ -94,7 +94,7 @@ async def task_log_stream(
             prefix = options.get("awslogs-stream-prefix")
             # ECS's awslogs stream name: prefix/container-name/task-id.
             stream = f"{prefix}/{container['name']}/{task_id}" if prefix else task_id
-            return str(options["awslogs-group"]), stream
+            return str(options["awslogs-group"]), stream, str(task.get("lastStatus", ""))
     return None
 
 

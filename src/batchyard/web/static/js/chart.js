@@ -52,13 +52,21 @@ const byChart = (function () {
   }
 
   // bins: [{t: ms, count}], binMs: width of a bin
-  function bars(container, bins, binMs, t0, t1, title) {
+  function bars(container, bins, binMs, t0, t1, title, onPick) {
     const yMax = niceMax(Math.max(0, ...bins.map((b) => b.count)), true);
     const { root, x, y } = frame(t0, t1, yMax, (v) => String(Math.round(v)), title);
     const width = Math.max(1, x(t0 + binMs) - x(t0) - 1);
     for (const b of bins) {
-      root.append(svg("rect", { class: "bar", x: x(b.t), y: y(b.count), width, height: Math.max(0, y(0) - y(b.count)) },
-        svg("title", {}, `${new Date(b.t).toISOString()}: ${b.count} events`)));
+      const bar = svg("rect", { class: "bar", x: x(b.t), y: y(b.count), width, height: Math.max(0, y(0) - y(b.count)) },
+        svg("title", {}, `${new Date(b.t).toISOString()}: ${b.count} events`));
+      if (onPick) {
+        bar.setAttribute("tabindex", "0");
+        bar.setAttribute("role", "button");
+        bar.setAttribute("aria-label", `${b.count} events from ${new Date(b.t).toISOString()}; show only these`);
+        bar.addEventListener("click", () => onPick(b));
+        bar.addEventListener("keydown", (ev) => { if (ev.key === "Enter") onPick(b); });
+      }
+      root.append(bar);
     }
     container.replaceChildren(root);
   }

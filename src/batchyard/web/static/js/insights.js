@@ -51,8 +51,16 @@
     }
     panel.hidden = false;
     const bins = data.histogram.bins.map((b) => ({ t: Date.parse(b.bin.replace(" ", "T") + "Z"), count: b.count }));
-    byChart.bars(document.getElementById("histogram"), bins, data.histogram.binSeconds * 1000, start * 1000, end * 1000,
-      "Matching events over time");
+    const binMs = data.histogram.binSeconds * 1000;
+    byChart.bars(document.getElementById("histogram"), bins, binMs, start * 1000, end * 1000,
+      "Matching events over time", (bin) => {
+        // A click on a bar narrows the time range to that bin and runs the query again.
+        range.value = "custom";
+        range.dispatchEvent(new Event("change"));
+        from.value = new Date(bin.t).toISOString().slice(0, 19);
+        to.value = new Date(bin.t + binMs - 1000).toISOString().slice(0, 19);
+        execute();
+      });
   }
 
   async function execute() {

@@ -26,7 +26,10 @@
         for (const e of data.events) out.append(`${by.time(e.timestamp)}  ${e.message}\n`);
         if (data.events.length) out.scrollTop = out.scrollHeight;
         token = data.nextToken || token;
-        if (data.stream) follow = setTimeout(poll, 2000);
+        // Follow while the task runs; once it stopped, one more empty page ends the tail.
+        const stopped = data.taskStatus === "STOPPED";
+        if (data.stream && !(stopped && !data.events.length)) follow = setTimeout(poll, 2000);
+        else if (stopped) document.getElementById("logs-where").append(" (task stopped)");
       } catch (error) {
         document.getElementById("logs-where").textContent = error.message;
       }
