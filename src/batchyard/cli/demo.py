@@ -624,8 +624,9 @@ class _Run:
         for family, value in deployed.injected.items():
             self.say(
                 "injected",
-                f"{INJECT_TAG}={value} on {family}: the first {value} launch(es) of its task "
-                "fail to start (stopCode TaskFailedToStart), and the Retry on "
+                f"{INJECT_TAG}={value} on {family}: "
+                + ("its first launch fails" if value == "1" else f"its first {value} launches fail")
+                + " to start (stopCode TaskFailedToStart), and the Retry on "
                 "ECS.TaskFailedToStart runs the task again",
             )
         for schedule in deployed.schedules:
