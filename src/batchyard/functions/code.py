@@ -17,8 +17,9 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from batchyard.functions.errors import bad_zip
+from batchyard.functions.errors import InvalidParameterValueException, bad_zip
 
 MAX_UNZIPPED_BYTES = 262_144_000  # Lambda's limit on a function's unzipped size (250 MB)
 
@@ -45,6 +46,21 @@ def check_zip(archive: bytes) -> None:
                 raise bad_zip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise bad_zip() from exc
+
+
+def zip_of(code: dict[str, Any]) -> bytes:
+    """The checked archive of a request's ``Code`` (or UpdateFunctionCode's members)."""
+    archive = code.get("ZipFile")
+    if archive is None:
+        if code.get("S3Bucket") or code.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "batchyard takes function code as ZipFile only (S3Bucket/S3Key and ImageUri "
+                "are not supported)."
+            )
+        raise InvalidParameterValueException("Please provide a source for function code.")
+    data = bytes(archive)
+    check_zip(data)
+    return data
 
 
 class CodeCache:

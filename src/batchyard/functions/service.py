@@ -13,7 +13,6 @@ import base64
 import collections
 import json
 import logging
-import math
 import threading
 import time
 import uuid
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from batchyard.functions import config as configuration
-from batchyard.functions.code import CodeCache, check_zip, digest
+from batchyard.functions.code import CodeCache, digest, zip_of
 from batchyard.functions.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
@@ -35,6 +34,7 @@ from batchyard.functions.errors import (
     revision_mismatch,
 )
 from batchyard.functions.logship import LogShipper, LogSink
+from batchyard.functions.platform import invocation_log
 from batchyard.functions.pool import WorkerPool
 from batchyard.functions.repository import (
     Code,
@@ -192,7 +192,7 @@ class FunctionService:
             raise InvalidParameterValueException("Handler must be specified for Zip functions.")
         settable = {k: params[k] for k in configuration.SETTABLE if k in params}
         configuration.check(settable)
-        archive = _zip_of(params.get("Code") or {})
+        archive = zip_of(params.get("Code") or {})
         sha_hex, sha_b64 = digest(archive)
         config = {**configuration.defaults(name), **settable}
         config.update(CodeSha256=sha_b64, CodeSize=len(archive))
@@ -251,7 +251,7 @@ class FunctionService:
     def update_code(self, name_or_arn: str, params: dict[str, Any]) -> dict[str, Any]:
         record = self._record(name_or_arn)
         _check_revision(record, params.get("RevisionId"))
-        archive = _zip_of(params)
+        archive = zip_of(params)
         sha_hex, sha_b64 = digest(archive)
         if params.get("DryRun"):
             config = {**record.config, "CodeSha256": sha_b64, "CodeSize": len(archive)}
@@ -395,7 +395,7 @@ class FunctionService:
             outcome = worker.invoke(request_id, payload, self.arn(record.name), client_context)
         finally:
             self.pool.release(worker)
-        events, text = self._log_events(record, outcome, request_id, started, invoked)
+        events, text = invocation_log(record, outcome, request_id, started, invoked, self.region)
         self.logs.ship(f"/aws/lambda/{record.name}", worker.stream, events)
         self._remember(
             InvocationSummary(
@@ -431,47 +431,6 @@ class FunctionService:
             extra_env=self._worker_env,
         )
 
-    def _log_events(
-        self,
-        record: FunctionRecord,
-        outcome: Outcome,
-        request_id: str,
-        started: datetime,
-        invoked: datetime,
-    ) -> tuple[list[dict[str, Any]], str]:
-        """Lambda's platform lines around the handler's own, and the invocation's log text."""
-        init_ms = int(started.timestamp() * 1000)
-        lines: list[tuple[int, str]] = []
-        if outcome.init_ms is not None:
-            runtime = str(record.config["Runtime"])
-            version = configuration.runtime_version_arn(self.region, runtime)
-            lines.append(
-                (
-                    init_ms,
-                    f"INIT_START Runtime Version: {runtime.replace('python', 'python:')}.v1"
-                    f"\tRuntime Version ARN: {version}\n",
-                )
-            )
-        # Output of the init phase (module-level prints) precedes START, as on Lambda.
-        lines.extend((max(stamp, init_ms), text) for stamp, text in outcome.init_logs)
-        start_ms = max([int(invoked.timestamp() * 1000), *(stamp for stamp, _ in lines)])
-        handler_lines = sorted(outcome.logs, key=lambda item: item[0])
-        lines.append((start_ms, f"START RequestId: {request_id} Version: $LATEST\n"))
-        lines.extend((max(stamp, start_ms), text) for stamp, text in handler_lines)
-        end_ms = max([start_ms, *(stamp for stamp, _ in handler_lines)]) + int(outcome.duration_ms)
-        if outcome.timed_out:
-            moment = datetime.fromtimestamp(end_ms / 1000, UTC)
-            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-            timeout = float(record.config.get("Timeout", configuration.DEFAULT_TIMEOUT))
-            lines.append(
-                (end_ms, f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n")
-            )
-        lines.append((end_ms, f"END RequestId: {request_id}\n"))
-        lines.append((end_ms, report_line(record, outcome, request_id)))
-        events = [{"timestamp": stamp, "message": text} for stamp, text in lines]
-        text = "".join(text for _, text in lines if not text.startswith("INIT_START"))
-        return events, text
-
     def _remember(self, summary: InvocationSummary) -> None:
         with self._history_lock:
             history = self._history.setdefault(
@@ -491,42 +450,6 @@ class FunctionService:
         self._events.shutdown(wait=True, cancel_futures=True)
         self.pool.close()
         self.logs.close()
-
-
-def report_line(record: FunctionRecord, outcome: Outcome, request_id: str) -> str:
-    """``REPORT RequestId: …\\tDuration: … ms\\tBilled Duration: … ms\\t…`` as Lambda writes it.
-
-    Billed duration rounds up to the millisecond and includes a cold start's init phase (Lambda
-    bills INIT for every runtime since August 2025).
-    """
-    memory = int(record.config.get("MemorySize", configuration.DEFAULT_MEMORY))
-    billed = math.ceil(outcome.duration_ms + (outcome.init_ms or 0.0)) or 1
-    line = (
-        f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
-        f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\t"
-        f"Max Memory Used: {outcome.max_memory_mb} MB\t"
-    )
-    if outcome.init_ms is not None:
-        line += f"Init Duration: {outcome.init_ms:.2f} ms\t"
-    if outcome.timed_out:
-        line += "Status: timeout\n"
-    else:
-        line += "\n"
-    return line
-
-
-def _zip_of(code: dict[str, Any]) -> bytes:
-    archive = code.get("ZipFile")
-    if archive is None:
-        if code.get("S3Bucket") or code.get("ImageUri"):
-            raise InvalidParameterValueException(
-                "batchyard takes function code as ZipFile only (S3Bucket/S3Key and ImageUri "
-                "are not supported)."
-            )
-        raise InvalidParameterValueException("Please provide a source for function code.")
-    data = bytes(archive)
-    check_zip(data)
-    return data
 
 
 def _log_failure(future: Future[Any]) -> None:
