@@ -8,6 +8,7 @@ server only.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from batchyard.web.context import CSRF_HEADER, Console, problem
 log = logging.getLogger("batchyard.web")
 
 TEMPLATES = Path(__file__).parent / "templates"
+FAILED_SIGNIN_DELAY_S = 0.5
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 CSP = (
@@ -156,6 +158,7 @@ def page_routes(console: Console, guard: Guard) -> list[BaseRoute]:
         secret = (form.get("secret_access_key") or [""])[0]
         target = _safe_next((form.get("next") or [""])[0])
         if not sessions.check_credentials(key_id, secret):
+            await asyncio.sleep(FAILED_SIGNIN_DELAY_S)  # slows guessing down
             return await signin_form(request, "Unknown access key id or wrong secret.", 401, target)
         response = RedirectResponse(target, 303)
         response.set_cookie(

@@ -30,7 +30,14 @@
     );
   }
 
+  function durationsLink() {
+    const link = document.getElementById("durations-link");
+    link.hidden = !machine.value;
+    link.href = "/ui/durations?stateMachineArn=" + encodeURIComponent(machine.value);
+  }
+
   async function load(append) {
+    durationsLink();
     const query = {
       stateMachineArn: machine.value,
       mapRunArn: params.get("mapRunArn"),
