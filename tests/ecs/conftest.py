@@ -104,3 +104,11 @@ def shell_definition(
 
 def data_dir(server: RunningServer) -> Path:
     return server.data_dir
+
+
+def exit_code(task: dict[str, Any]) -> int:
+    """The essential container's exit code; a clear failure (the whole task) when it has none."""
+    container = task["containers"][0]
+    assert "exitCode" in container, f"the task did not run to its end: {task}"
+    code: int = container["exitCode"]
+    return code

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.ecs.conftest import wait_for, wait_stopped
+from tests.ecs.conftest import exit_code, wait_for, wait_stopped
 from tests.support.images import busybox_image, require_docker
 
 
@@ -45,7 +45,7 @@ def test_busybox_exit_code_and_logs(ecs: Any, logs: Any, docker_cluster: str) ->
     stopped = wait_stopped(ecs, docker_cluster, task["taskArn"], timeout=60)
     assert stopped["stopCode"] == "EssentialContainerExited"
     assert stopped["stoppedReason"] == "Essential container in task exited"
-    assert stopped["containers"][0]["exitCode"] == 3
+    assert exit_code(stopped) == 3
     assert wait_for(lambda: _lines(logs, "docker-exit3", task["taskArn"])) == ["hi"]
 
 
@@ -68,12 +68,7 @@ def test_egress_profile_selects_the_docker_network(
     results = {}
     for family, arn in (("docker-none", isolated), ("docker-host", hostnet)):
         (task,) = ecs.run_task(cluster=docker_cluster, taskDefinition=arn)["tasks"]
-        assert (
-            wait_stopped(ecs, docker_cluster, task["taskArn"], timeout=60)["containers"][0][
-                "exitCode"
-            ]
-            == 0
-        )
+        assert exit_code(wait_stopped(ecs, docker_cluster, task["taskArn"], timeout=60)) == 0
         results[family] = wait_for(lambda f=family, t=task: _lines(logs, f, t["taskArn"]))
     assert results["docker-none"] == ["lo"]  # the runner's default: --network none
     assert set(results["docker-host"]) > {"lo"}  # the host's interfaces: the profile's network

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from tests.api.conftest import RunningServer
-from tests.ecs.conftest import shell_definition, wait_for, wait_stopped
+from tests.ecs.conftest import exit_code, shell_definition, wait_for, wait_stopped
 
 TASK_ARN = re.compile(r"^arn:aws:ecs:us-east-1:123456789012:task/[\w-]+/[0-9a-f]{32}$")
 
@@ -31,7 +31,7 @@ def test_task_exit_code_and_logs(ecs: Any, logs: Any, local_cluster: str) -> Non
     assert stopped["stoppedReason"] == "Essential container in task exited"
     assert stopped["desiredStatus"] == "STOPPED"
     (container,) = stopped["containers"]
-    assert container["exitCode"] == 3 and container["lastStatus"] == "STOPPED"
+    assert exit_code(stopped) == 3 and container["lastStatus"] == "STOPPED"
     assert container["taskArn"] == task["taskArn"]
     order = ["createdAt", "pullStartedAt", "startedAt", "stoppingAt", "stoppedAt"]
     instants = [stopped[k] for k in order]
@@ -67,7 +67,7 @@ def test_stop_task_while_running(ecs: Any, local_cluster: str) -> None:
     stopped = wait_stopped(ecs, local_cluster, task["taskArn"])
     assert stopped["stopCode"] == "UserInitiated"
     assert stopped["stoppedReason"] == "enough"
-    assert stopped["containers"][0]["exitCode"] == 143  # 128 + SIGTERM, as Docker reports it
+    assert exit_code(stopped) == 143  # 128 + SIGTERM, as Docker reports it
     assert ecs.list_tasks(cluster=local_cluster, family="sleeper")["taskArns"] == []
     stopped_list = ecs.list_tasks(cluster=local_cluster, desiredStatus="STOPPED")["taskArns"]
     assert task["taskArn"] in stopped_list
@@ -129,7 +129,7 @@ def test_overrides_and_pagination(ecs: Any, local_cluster: str) -> None:
         "sh", "-c", "exit 7"
     ]  # fmt: skip
     for task in response["tasks"]:
-        assert wait_stopped(ecs, local_cluster, task["taskArn"])["containers"][0]["exitCode"] == 7
+        assert exit_code(wait_stopped(ecs, local_cluster, task["taskArn"])) == 7
     page = ecs.list_tasks(cluster=local_cluster, desiredStatus="STOPPED", maxResults=2)
     assert len(page["taskArns"]) == 2 and "nextToken" in page
     rest = ecs.list_tasks(
@@ -194,7 +194,7 @@ def test_injected_start_failures(ecs: Any, local_cluster: str) -> None:
     )
     assert "startedAt" not in results[0] and "exitCode" not in results[0]["containers"][0]
     assert results[0]["containers"][0]["reason"] == results[0]["stoppedReason"]
-    assert results[2]["containers"][0]["exitCode"] == 0
+    assert exit_code(results[2]) == 0
 
 
 def test_cluster_failure_rate(ecs: Any) -> None:
@@ -220,7 +220,7 @@ def test_secrets_from_file_and_environment(
                  {"name": "TOKEN", "valueFrom": "env:BATCHYARD_TEST_TOKEN"}],
     )  # fmt: skip
     (task,) = ecs.run_task(cluster=local_cluster, taskDefinition=arn)["tasks"]
-    assert wait_stopped(ecs, local_cluster, task["taskArn"])["containers"][0]["exitCode"] == 0
+    assert exit_code(wait_stopped(ecs, local_cluster, task["taskArn"])) == 0
     stream = f"ecs/app/{task['taskArn'].rsplit('/', 1)[1]}"
     events = wait_for(
         lambda: logs.get_log_events(logGroupName="/ecs/secretive", logStreamName=stream)["events"]

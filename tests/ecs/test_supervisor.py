@@ -146,7 +146,8 @@ def test_a_killed_replica_s_task_is_taken_over_and_runs_once(
         assert stopped["stopCode"] == "EssentialContainerExited"
         assert stopped["containers"][0]["exitCode"] == 5
         assert marker.read_text().splitlines() == ["started"]  # re-attached, not started again
-        assert survivor.ctx.store.work.get("ecs-task", task["taskArn"]) is None
+        # The work item is completed just after the STOPPED task is persisted.
+        wait_for(lambda: survivor.ctx.store.work.get("ecs-task", task["taskArn"]) is None)
     finally:
         if first.poll() is None:
             first.kill()

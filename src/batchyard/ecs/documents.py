@@ -97,7 +97,9 @@ def new_task(
         "group": group,
         "lastStatus": "PROVISIONING",
         "launchType": launch_type,
-        "overrides": _full_overrides(overrides),
+        "overrides": _echoed_overrides(
+            overrides, [c["name"] for c in definition["containerDefinitions"]]
+        ),
         "tags": tags,
         "taskArn": task_arn,
         "taskDefinitionArn": definition["taskDefinitionArn"],
@@ -138,17 +140,16 @@ def _attachments(task: Body, status: str) -> None:
         attachment["status"] = status
 
 
-def _full_overrides(overrides: Body) -> Body:
-    """``overrides`` as ECS echoes them: every list member present, even when empty."""
+def _echoed_overrides(overrides: Body, names: list[str]) -> Body:
+    """``overrides`` as ECS echoes them: one ``containerOverrides`` entry per container of the
+    task definition (just its ``name`` when it has no override), in definition order."""
+    given = {o.get("name"): o for o in overrides.get("containerOverrides", [])}
     result: Body = {
         k: v
         for k, v in overrides.items()
         if k not in ("containerOverrides", "inferenceAcceleratorOverrides")
     }
-    result["containerOverrides"] = [
-        {"command": [], "environment": [], "environmentFiles": [], "resourceRequirements": [], **o}
-        for o in overrides.get("containerOverrides", [])
-    ]
+    result["containerOverrides"] = [{**given.get(name, {}), "name": name} for name in names]
     result["inferenceAcceleratorOverrides"] = overrides.get("inferenceAcceleratorOverrides", [])
     return result
 
