@@ -34,13 +34,15 @@ def routes(console: Console) -> list[ApiRoute]:
     ]
 
 
+# (request member, answer member) of each service's List* paging token.
+_PAGING = {"lambda": ("Marker", "NextMarker"), "scheduler": ("NextToken", "NextToken")}
+_DEFAULT_PAGING = ("nextToken", "nextToken")
+
+
 async def _all(console: Console, service: str, op: str, key: str, **params: Any) -> list[Any]:
     """Every item of a paged List* operation (up to MAX_ITEMS)."""
+    token_in, token_out = _PAGING.get(service, _DEFAULT_PAGING)
     items: list[Any] = []
-    token_in = "NextToken" if service in ("scheduler",) else "nextToken"
-    token_out = {"lambda": "NextMarker", "scheduler": "NextToken"}.get(service, "nextToken")
-    if service == "lambda":
-        token_in = "Marker"
     while True:
         page = await console.aws.call(service, op, params)
         items.extend(page.get(key) or [])
