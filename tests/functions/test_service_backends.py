@@ -223,3 +223,31 @@ def test_engine_handlers_prefer_in_process_ones_and_reach_stored_functions(
     assert failed.value.error_document["errorType"] == "ValueError"
     handlers["stored"] = lambda event, context: "overridden"
     assert handlers["stored"](None, None) == "overridden"
+
+
+def test_a_failed_event_invocation_is_tried_twice_more_with_its_request_id(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import time
+
+    functions = FunctionService(
+        store, None, data_dir=tmp_path, async_retry_delays=(0.05, 0.05), record_ttl=0
+    )
+    try:
+        functions.create_function(params("retried"))
+        accepted = functions.invoke("retried", b'{"action": "fail", "why": "r"}', "Event")
+        assert accepted.status_code == 202
+        deadline = time.monotonic() + 20
+        while len(functions.list_invocations("retried")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # no fourth try
+        tries = functions.list_invocations("retried")
+        assert [t.status for t in tries] == ["Failed"] * 3
+        assert {t.request_id for t in tries} == {accepted.request_id}
+        functions.invoke("retried", b'{"n": 1}', "Event")
+        while len(functions.list_invocations("retried")) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert functions.list_invocations("retried")[0].status == "Succeeded"
+    finally:
+        functions.close()

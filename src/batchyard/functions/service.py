@@ -29,6 +29,7 @@ from batchyard.functions.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     RequestTooLargeException,
+    ResourceNotFoundException,
     function_exists,
     function_not_found,
     revision_mismatch,
@@ -107,6 +108,7 @@ class FunctionService:
         pool: WorkerPool | None = None,
         event_workers: int = 8,
         record_ttl: float = 1.0,
+        async_retry_delays: tuple[float, ...] = (60.0, 120.0),
     ) -> None:
         self.store = store
         self.region = region
@@ -118,6 +120,11 @@ class FunctionService:
         self.logs = LogShipper(logs)
         self._worker_env = tuple(sorted((worker_env or {}).items()))
         self._events = ThreadPoolExecutor(event_workers, thread_name_prefix="lambda-event")
+        # An Event invocation that fails is tried again after these delays, with the same
+        # request id (Lambda's default: two retries, about one and two minutes later).
+        self.async_retry_delays = async_retry_delays
+        self._retries: set[threading.Timer] = set()
+        self._closing = threading.Event()
         self._history: dict[str, collections.deque[InvocationSummary]] = {}
         self._history_lock = threading.Lock()
         # Invocations read a function's row from here, at most ``record_ttl`` seconds old:
@@ -359,8 +366,7 @@ class FunctionService:
         if invocation_type == "DryRun":
             return InvokeResult(204, b"", request_id=request_id)
         if invocation_type == "Event":
-            future = self._events.submit(self._run, record, payload, "Event", request_id, client)
-            future.add_done_callback(_log_failure)
+            self._submit_event(record.name, payload, request_id, client, 0)
             return InvokeResult(202, b"", request_id=request_id)
         if len(payload) > MAX_SYNC_PAYLOAD:
             raise RequestTooLargeException(
@@ -414,6 +420,45 @@ class FunctionService:
         )
         return outcome, text
 
+    def _submit_event(
+        self,
+        name: str,
+        payload: bytes,
+        request_id: str,
+        client: dict[str, Any] | None,
+        attempt: int,
+    ) -> None:
+        if self._closing.is_set():
+            return
+        future = self._events.submit(self._event, name, payload, request_id, client, attempt)
+        future.add_done_callback(_log_failure)
+
+    def _event(
+        self,
+        name: str,
+        payload: bytes,
+        request_id: str,
+        client: dict[str, Any] | None,
+        attempt: int,
+    ) -> None:
+        """One try of an Event invocation; a failed try schedules the next one."""
+        try:
+            record = self._record(name, cached=True)
+        except ResourceNotFoundException:
+            return  # deleted since it was queued
+        outcome, _ = self._run(record, payload, "Event", request_id, client)
+        if outcome.ok or attempt >= len(self.async_retry_delays) or self._closing.is_set():
+            return
+
+        def again() -> None:
+            self._retries.discard(timer)
+            self._submit_event(name, payload, request_id, client, attempt + 1)
+
+        timer = threading.Timer(self.async_retry_delays[attempt], again)
+        timer.daemon = True
+        self._retries.add(timer)
+        timer.start()
+
     def _spec(self, record: FunctionRecord) -> WorkerSpec:
         config = record.config
         variables = (config.get("Environment") or {}).get("Variables") or {}
@@ -447,6 +492,10 @@ class FunctionService:
         self.logs.flush()
 
     def close(self) -> None:
+        """Stop: pending Event retries are dropped, running invocations end, workers go."""
+        self._closing.set()
+        for timer in list(self._retries):
+            timer.cancel()
         self._events.shutdown(wait=True, cancel_futures=True)
         self.pool.close()
         self.logs.close()
