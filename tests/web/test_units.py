@@ -3,6 +3,7 @@ sign-in redirect target, and saved queries on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from batchyard.web.auth import Sessions
 from batchyard.web.insights import bin_seconds, histogram_query
 from batchyard.web.pages import _safe_next
 from batchyard.web.saved_queries import InvalidQuery, SavedQueries
+from tests.web.conftest import fetch, start_console
 
 SECRETS = {"ops": "s3cret", "ci": "other"}
 
@@ -151,3 +153,17 @@ def test_saved_queries_refuse_empty_or_long_names(tmp_path: Path, name: str, que
             SavedQueries(store.db).save(name, query, [])
     finally:
         store.close()
+
+
+def test_a_console_on_either_store_keeps_saved_queries(store_url: str, tmp_path: Path) -> None:
+    """Saved through one server, listed by another on the same store (replicas share them)."""
+    body = b'{"name": "errors", "query": "filter @message like /ERROR/", "logGroups": ["/a"]}'
+    headers = {"x-batchyard-console": "1", "content-type": "application/json"}
+    for console in start_console(tmp_path / "one", store_url=store_url):
+        status, _, answer = fetch(console.url + "/ui/api/logs/saved", data=body, headers=headers)
+        assert status == 200, answer
+    for console in start_console(tmp_path / "two", store_url=store_url):
+        status, _, answer = fetch(console.url + "/ui/api/logs/saved")
+        assert status == 200
+        saved = json.loads(answer)["queries"]
+        assert [(q["name"], q["logGroups"]) for q in saved] == [("errors", ["/a"])]
