@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from batchyard.deploy.plan import zip_directory
+from batchyard.deploy.resources.functions import zip_directory
 from tests.api.conftest import RunningServer
 from tests.cli.conftest import Cli, write
 

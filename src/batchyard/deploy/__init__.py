@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from batchyard.deploy.changes import Change, Clients, ServiceMissing
 from batchyard.deploy.egress import egress_changes
-from batchyard.deploy.model import PROJECT_TAG, Project, parse
-from batchyard.deploy.plan import Change, Clients, Planner, ServiceMissing
+from batchyard.deploy.model import PROJECT_TAG, Project
+from batchyard.deploy.plan import plan_project
+from batchyard.deploy.schema import parse
 from batchyard.deploy.source import Problem, ProjectError, load
 
 __all__ = [
@@ -42,7 +44,7 @@ def plan(
 ) -> list[Change]:
     """Every change (and every unchanged resource) a deploy of ``project`` would show."""
     egress = list(egress_changes(project.egress_profiles, server_data_dir))
-    return egress + Planner(project, Clients(client)).plan()
+    return egress + plan_project(project, Clients(client))
 
 
 def apply(changes: list[Change], on_change: Callable[[Change], None] | None = None) -> None:

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from batchyard.deploy.plan import Action, Change
+from batchyard.deploy.changes import Action, Change
 
 EGRESS_FILE = "egress.json"
 
