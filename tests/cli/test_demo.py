@@ -89,6 +89,29 @@ def test_keep_leaves_the_server_running(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGTERM)
 
 
+@pytest.mark.timeout(180)
+def test_sigterm_stops_the_demo_and_its_server(tmp_path: Path) -> None:
+    """The server runs in a session of its own; a demo that is told to stop stops it too."""
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    command = [sys.executable, "-m", "batchyard.cli.main", "demo", "--runner", "local",
+               *DEADLINE, "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
+    assert process.stdout is not None
+    server_pid = None
+    for line in process.stdout:
+        found = re.search(r"server\s+http://127\.0\.0\.1:\d+ \(pid (\d+)", line)
+        if found:
+            server_pid = int(found.group(1))
+            break
+    assert server_pid is not None, "the demo never said which server it started"
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=120)[0]
+    assert process.returncode == 128 + signal.SIGTERM, rest
+    assert "Server stopped" in rest
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)  # stopped and reaped by the demo, not left running
+
+
 def test_a_missing_project_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _run_demo("--example", str(tmp_path / "nope.yaml"), timeout=60)
     assert result.returncode == 2

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -291,7 +292,8 @@ def start_slots_directly(clients: Clients, state_machine: str, slots: int) -> li
 @dataclass
 class Progressed:
     executions: dict[str, str]  # arn -> status
-    start_failures: list[str]  # the stoppedReason of each task that failed to start
+    # (execution ARN, stoppedReason) of each task that failed to start
+    start_failures: list[tuple[str, str]]
 
 
 _OPEN = {"RUNNING", "PENDING_REDRIVE"}
@@ -322,7 +324,7 @@ def poll(clients: Clients, state_machine: str) -> Progressed:
         for item in page["executions"]
     }
     reasons = [
-        reason
+        (arn, reason)
         for arn in executions
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
         for event in page["events"]
@@ -556,12 +558,28 @@ def demo(
     began = datetime.now(UTC)
     try:
         kind, how = choose_runner(runner.value)
-        with _data_directory(data_dir, keep) as directory:
+        with _data_directory(data_dir, keep) as directory, _stopped_by_signals():
             run = _Run(console, directory, slots, keep, time.monotonic() + timeout, began)
             run.main(example or EXAMPLE / "batchyard.yaml", kind, how)
     except DemoError as exc:
         Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the demo as Ctrl-C does: by an exception, so that the server
+    (in a session of its own, which no terminal signal reaches) is stopped on the way out."""
+
+    def leave(signum: int, _: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -655,15 +673,31 @@ class _Run:
             f"{len(self.outcome.executions)} executions ({', '.join(statuses)}); "
             f"start failures retried: {len(self.outcome.start_failures)}"
         )
-        for reason in sorted(set(self.outcome.start_failures)):
+        for reason in sorted({reason for _, reason in self.outcome.start_failures}):
             self.console.print(f"  TaskFailedToStart: {escape(reason)}")
         self.console.print("[dim]The query (Logs Insights, on the execution log group):[/dim]")
         self.console.print(RUN_TIME_QUERY, markup=False)
-        console_url = server.console_url()
-        self.console.print(
-            f"Console: {console_url}" if console_url else "Console: not served by this server"
-        )
+        self._console_links(server, deployed)
         return succeeded
+
+    def _console_links(self, server: DemoServer, deployed: Deployed) -> None:
+        home = server.console_url()
+        if home is None:
+            self.console.print("Console: not served by this server")
+            return
+        later = "" if self.keep else " (the server stops now: --keep leaves it up to browse)"
+        self.console.print(f"Console: {home}{later}")
+        machine = urllib.parse.quote(deployed.state_machine_arn, safe="")
+        links = [
+            ("executions", f"ui/executions?stateMachineArn={machine}"),
+            ("run durations", f"ui/durations?stateMachineArn={machine}"),
+        ]
+        retried = [arn for arn, _ in self.outcome.start_failures]
+        if retried:
+            arn = urllib.parse.quote(retried[0], safe="")
+            links.append(("the retried run", f"ui/execution?arn={arn}"))
+        for label, path in links:
+            self.console.print(f"  {label:<16}{home}{path}", soft_wrap=True)
 
     def _wait(self, clients: Clients, deployed: Deployed) -> bool:
         """Follow the executions until every slot's execution ended; True if all succeeded."""
