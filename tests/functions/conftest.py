@@ -57,6 +57,10 @@ def handler(event, context):
     if action == "client":
         found = context.client_context
         return {"custom": found.custom, "app": found.client.app_title} if found else None
+    if action == "fill":  # touch every page: resident memory grows
+        block = b"x" * (event["mib"] * 1024 * 1024)
+        time.sleep(event.get("hold", 0))
+        return len(block)
     if action == "exit":
         raise SystemExit(event["status"])
     if action == "unserializable":

@@ -21,7 +21,7 @@ STREAM = re.compile(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
 REPORT = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
     r"Memory Size: (?P<memory>\d+) MB\tMax Memory Used: \d+ MB\t"
-    r"(Init Duration: \d+\.\d\d ms\t)?(Status: timeout)?\n$"
+    r"(Init Duration: \d+\.\d\d ms\t)?(Status: timeout|Status: error\tError Type: [\w.]+)?\n$"
 )
 
 
@@ -208,13 +208,15 @@ def test_a_timeout_kills_the_worker_and_the_next_call_gets_a_new_one(lam: Any) -
 
 def test_a_runtime_that_exits_is_an_exit_error(lam: Any) -> None:
     create(lam, "exits")
-    response, payload = invoke(lam, "exits", {"action": "exit", "status": 3})
+    response, payload = invoke(lam, "exits", {"action": "exit", "status": 3}, LogType="Tail")
     request_id = response["ResponseMetadata"]["RequestId"]
     assert response["FunctionError"] == "Unhandled"
     assert payload == {
         "errorType": "Runtime.ExitError",
         "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3",
     }
+    report = base64.b64decode(response["LogResult"]).decode().splitlines(keepends=True)[-1]
+    assert report.endswith("\tStatus: error\tError Type: Runtime.ExitError\n")
     _, again = invoke(lam, "exits", {"n": 1})
     assert again["echo"] == {"n": 1}
 
@@ -226,6 +228,23 @@ def test_memory_is_limited(lam: Any) -> None:
     assert payload["errorType"] == "MemoryError"
     _, small = invoke(lam, "hungry", {"action": "allocate", "mib": 16})
     assert small == 16 * 1024 * 1024
+    # Resident memory past MemorySize: the runtime is killed, as Lambda's cgroup does.
+    response, payload = invoke(
+        lam, "hungry", {"action": "fill", "mib": 300, "hold": 5}, LogType="Tail"
+    )
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    assert payload == {
+        "errorType": "Runtime.OutOfMemory",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+    }
+    report = base64.b64decode(response["LogResult"]).decode().splitlines(keepends=True)[-1]
+    assert REPORT.match(report)
+    assert report.endswith(
+        "Max Memory Used: 128 MB\tStatus: error\tError Type: Runtime.OutOfMemory\n"
+    )
+    _, fits = invoke(lam, "hungry", {"action": "fill", "mib": 16})
+    assert fits == 16 * 1024 * 1024
 
 
 def test_an_import_error_is_reported_like_the_runtime(lam: Any) -> None:

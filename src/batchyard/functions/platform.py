@@ -73,4 +73,8 @@ def report_line(record: FunctionRecord, outcome: Outcome, request_id: str) -> st
     )
     if outcome.init_ms is not None:
         line += f"Init Duration: {outcome.init_ms:.2f} ms\t"
-    return line + ("Status: timeout\n" if outcome.timed_out else "\n")
+    if outcome.timed_out:
+        return line + "Status: timeout\n"
+    if outcome.platform_error is not None:
+        return line + f"Status: error\tError Type: {outcome.platform_error}\n"
+    return line + "\n"

@@ -71,10 +71,20 @@ class Outcome:
     init_logs: list[tuple[int, str]] = field(default_factory=list)  # output of the init phase
     timed_out: bool = False
     error_type: str | None = None
+    # The platform ended the runtime (Runtime.OutOfMemory, Runtime.ExitError): REPORT says so.
+    platform_error: str | None = None
 
 
 class WorkerDied(Exception):
     """The process ended without answering (killed, crashed, out of memory)."""
+
+
+class OutOfMemory(Exception):
+    """The process's resident memory went past the function's MemorySize."""
+
+
+MEMORY_POLL_S = 0.05  # how often a running invocation's resident memory is looked at
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def log_stream_name(now: datetime | None = None) -> str:
@@ -203,7 +213,18 @@ class Worker:
             header["client_context"] = client_context
         try:
             self._send(b"I", json.dumps(header).encode() + b"\n" + payload)
-            kind, body = self._answer(started + timeout)
+            kind, body = self._answer(started + timeout, watch_memory=True)
+        except OutOfMemory:
+            self.kill()
+            outcome = Outcome(
+                ok=False,
+                payload=_exit_document(request_id, -signal.SIGKILL, "Runtime.OutOfMemory"),
+                duration_ms=(time.monotonic() - started) * 1000,
+                max_memory_mb=self.spec.memory_mb,
+                init_ms=init_ms,
+                platform_error="Runtime.OutOfMemory",
+            )
+            return self._finish(outcome)
         except TimeoutError:
             peak = _peak_memory_mb(self.process.pid)
             self.kill()
@@ -224,6 +245,7 @@ class Worker:
                 payload=_exit_document(request_id, status),
                 duration_ms=(time.monotonic() - started) * 1000,
                 init_ms=init_ms,
+                platform_error="Runtime.ExitError",
             )
             return self._finish(outcome)
         max_rss_kib, duration_ms = _RESULT.unpack_from(body)
@@ -256,12 +278,12 @@ class Worker:
             written = os.write(self._to_child, view)
             view = view[written:]
 
-    def _answer(self, deadline: float) -> tuple[bytes, bytes]:
+    def _answer(self, deadline: float, *, watch_memory: bool = False) -> tuple[bytes, bytes]:
         """Frames until a final one (S, X, R, E); log frames are kept for the invocation."""
         while True:
             frame = self._frame()
             if frame is None:
-                self._fill(deadline)
+                self._fill(deadline, watch_memory)
                 continue
             kind, body = frame
             if kind == b"L":
@@ -283,17 +305,30 @@ class Worker:
         del self._buffer[:end]
         return kind, body
 
-    def _fill(self, deadline: float) -> None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        ready, _, _ = select.select([self._from_child], [], [], remaining)
-        if not ready:
-            raise TimeoutError
+    def _fill(self, deadline: float, watch_memory: bool) -> None:
+        """Read what the worker wrote; past the deadline TimeoutError, past MemorySize (looked
+        at every ``MEMORY_POLL_S`` while it runs) OutOfMemory."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            wait = min(remaining, MEMORY_POLL_S) if watch_memory else remaining
+            ready, _, _ = select.select([self._from_child], [], [], wait)
+            if ready:
+                break
+            if watch_memory and self._resident_bytes() > self.spec.memory_mb * MIB:
+                raise OutOfMemory
         chunk = os.read(self._from_child, 1 << 16)
         if not chunk:
             raise WorkerDied
         self._buffer += chunk
+
+    def _resident_bytes(self) -> int:
+        try:
+            with open(f"/proc/{self.process.pid}/statm", encoding="ascii") as statm:
+                return int(statm.read().split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            return 0
 
     # --- end of life -------------------------------------------------------------------------
 
@@ -341,7 +376,9 @@ def _timeout_document(request_id: str, timeout: float) -> bytes:
     ).encode()
 
 
-def _exit_document(request_id: str, status: int | None) -> bytes:
+def _exit_document(
+    request_id: str, status: int | None, error_type: str = "Runtime.ExitError"
+) -> bytes:
     """Lambda's answer when the runtime ended during an invocation (``sys.exit``, a crash, a
     kill), worded as Go's ``exec.ExitError`` that Lambda reports: ``exit status 3``,
     ``signal: killed``."""
@@ -352,7 +389,7 @@ def _exit_document(request_id: str, status: int | None) -> bytes:
         reason = f"signal: {_SIGNAL_TEXT.get(number, number.name.lower())}"
     return json.dumps(
         {
-            "errorType": "Runtime.ExitError",
+            "errorType": error_type,
             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
         }
     ).encode()
