@@ -230,6 +230,9 @@ def test_durations_chart_plots_each_closed_run(web: Watched, runs: Runs, console
     classes = points.evaluate_all("ps => ps.map(p => p.getAttribute('class').split(' ')[1])")
     assert sorted(classes) == sorted(e["status"] for e in closed)
     assert f"{len(closed)} executions" in web.page.locator("#summary").inner_text()
+    # Time per state, from the histories: every run passed through Route once.
+    route = web.page.locator('#state-times tr[data-state="Route"] td').all_inner_texts()
+    assert route[1] == str(len(closed))
 
 
 def test_execution_log_link_opens_its_events_in_insights(web: Watched, console: Console) -> None:

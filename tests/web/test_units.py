@@ -167,3 +167,36 @@ def test_a_console_on_either_store_keeps_saved_queries(store_url: str, tmp_path:
         assert status == 200
         saved = json.loads(answer)["queries"]
         assert [(q["name"], q["logGroups"]) for q in saved] == [("errors", ["/a"])]
+
+
+def test_state_times_pair_each_entry_with_its_exit() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from batchyard.store import HistoryEvent
+    from batchyard.web.state_times import state_runs, summarise
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def event(i: int, kind: str, name: str, ms: int) -> HistoryEvent:
+        key = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
+        return HistoryEvent(
+            "arn", i, i - 1, kind, t0 + timedelta(milliseconds=ms), {key: {"name": name}}
+        )
+
+    # A loop: Work runs twice (100 ms, then 300 ms); Check once (10 ms).
+    history = [
+        event(1, "TaskStateEntered", "Work", 0),
+        event(2, "TaskStateExited", "Work", 100),
+        event(3, "ChoiceStateEntered", "Check", 100),
+        event(4, "ChoiceStateExited", "Check", 110),
+        event(5, "TaskStateEntered", "Work", 110),
+        event(6, "TaskStateExited", "Work", 410),
+        event(7, "TaskStateEntered", "Open", 410),  # never exited: not counted
+    ]
+    assert state_runs(history) == [("Work", 100.0), ("Check", 10.0), ("Work", 300.0)]
+    summary = summarise([history, history[:2]])
+    assert [(s.name, s.runs, s.max_ms, s.total_ms) for s in summary] == [
+        ("Work", 3, 300.0, 500.0),
+        ("Check", 1, 10.0, 10.0),
+    ]
+    assert summary[0].median_ms == 100.0

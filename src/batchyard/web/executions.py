@@ -26,11 +26,13 @@ from batchyard.web.context import (
     problem,
     unavailable,
 )
+from batchyard.web.state_times import summarise
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 # How many executions a name search looks through (newest first) before it gives up.
 NAME_SCAN = 5000
 DURATION_POINTS = 500
+STATE_SAMPLE = 50
 # Events per answer (AWS caps a history at 25,000); the page asks again for the rest.
 MAX_EVENTS = 25_000
 
@@ -213,8 +215,20 @@ class StepFunctionsViews:
             if token is None:
                 break
         points = points[:limit]
+        # Time per state over the newest closed runs (their whole histories are read).
+        sample = [p["executionArn"] for p in points[:STATE_SAMPLE]]
+        histories = await run_in_threadpool(
+            lambda: [backend.store.history.all(arn) for arn in sample]
+        )
         points.reverse()
-        return Json({"stateMachineArn": machine, "points": points})
+        return Json(
+            {
+                "stateMachineArn": machine,
+                "points": points,
+                "states": [s.as_json() for s in summarise(histories)],
+                "stateSample": len(sample),
+            }
+        )
 
 
 def _log_groups(logging: dict[str, Any]) -> list[str]:

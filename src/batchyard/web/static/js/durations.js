@@ -24,6 +24,17 @@
         href: "/ui/execution?arn=" + encodeURIComponent(p.executionArn),
       }));
       byChart.points(chart, items, seconds, "Execution duration by start time");
+      document.getElementById("state-sample").textContent = `(the newest ${data.stateSample} closed executions)`;
+      const body = document.querySelector("#state-times tbody");
+      body.replaceChildren(...data.states.map((s) =>
+        by.el("tr", { "data-state": s.name },
+          by.el("td", {}, s.name),
+          by.el("td", { class: "num" }, s.runs),
+          by.el("td", { class: "num" }, by.duration(s.medianMs)),
+          by.el("td", { class: "num" }, by.duration(s.p90Ms)),
+          by.el("td", { class: "num" }, by.duration(s.maxMs)),
+          by.el("td", { class: "num" }, by.duration(s.totalMs)))));
+      if (!data.states.length) by.emptyRow(body, 6, "No state has run to its end yet.");
       if (!items.length) {
         summary.textContent = "No closed executions of this state machine yet.";
         return;
