@@ -77,10 +77,10 @@ def _remove_test_containers() -> None:
     import docker.errors
 
     client = docker.from_env(version="auto")
-    for container in client.containers.list(all=True, filters={"label": "batchyard.task-arn"}):
-        if TASK_ARN_PREFIX in container.labels.get("batchyard.task-arn", ""):
+    for found in client.api.containers(all=True, filters={"label": "batchyard.task-arn"}):
+        if TASK_ARN_PREFIX in (found.get("Labels") or {}).get("batchyard.task-arn", ""):
             with contextlib.suppress(docker.errors.APIError):  # the runner removed it meanwhile
-                container.remove(force=True)
+                client.api.remove_container(found["Id"], force=True)
     client.close()
 
 

@@ -100,6 +100,7 @@ class _Container:
     shipper: Shipper | None = None
     output: IO[bytes] | None = None
     shipped_base: int = 0
+    sent: int = 0  # the last signal sent to the command's process group
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -208,11 +209,13 @@ class LocalTask:
                     if self._deadline is not None and time.time() >= self._deadline:
                         self._timed_out = True
                     if self._stop_reason is not None or self._timed_out or essential_ended:
-                        self._signal(live, signal.SIGTERM)
                         kill_at = time.monotonic() + grace
                 elif time.monotonic() >= kill_at:
-                    self._signal(live, signal.SIGKILL)
                     kill_at = float("inf")
+                if kill_at is not None:  # again each round: a pid file may appear late
+                    self._signal(
+                        live, signal.SIGKILL if kill_at == float("inf") else signal.SIGTERM
+                    )
                 self._sleep(live, kill_at)
             self._pump_logs()
             for container in self._containers:
@@ -247,12 +250,16 @@ class LocalTask:
                 os.read(self._wake_r, 64)
 
     def _signal(self, live: list[_Container], signum: int) -> None:
+        """Send ``signum`` to each command's process group, once per container."""
         for container in live:
+            if container.sent == signum:
+                continue
             if container.pgid is None:
                 container.pgid = _read_int(container.pid_file)
             if container.pgid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(container.pgid, signum)
+                container.sent = signum
 
     def _reap(self) -> None:
         for container in self._containers:
@@ -267,6 +274,8 @@ class LocalTask:
                 )
             elif self._timed_out and self._stop_reason is None:
                 container.reason = f"Task timed out after {self.spec.timeout_seconds:g} seconds"
+            if container.pgid is None:
+                container.pgid = _read_int(container.pid_file)
             if container.pgid is not None:  # a container's teardown ends all it started
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(container.pgid, signal.SIGKILL)
@@ -393,7 +402,9 @@ class LocalRunner:
             plans = [self._plan(spec, c) for c in spec.containers]  # StartFailure before any
             streams = self._open_streams(spec, logs)
             directory.mkdir(parents=True, exist_ok=True)
-            info = {"started_at": None, "timeout_seconds": spec.timeout_seconds}
+            # RUNNING from the spawn on: a command that cannot exec after the checks of
+            # _plan ends at once with the shell's 126/127, as a container would.
+            info = {"started_at": time.time(), "timeout_seconds": spec.timeout_seconds}
             state.write_json(directory / "task.json", info)
         else:
             plans = [None] * len(spec.containers)
@@ -406,18 +417,6 @@ class LocalRunner:
             if not self._reattach(container):
                 self._spawn(container, plan or self._plan(spec, c))
             containers.append(container)
-        try:
-            self._await_started(containers)
-        except StartFailure:
-            for container in containers:
-                if container.pidfd is not None:
-                    os.close(container.pidfd)
-            with contextlib.suppress(OSError):
-                shutil.rmtree(directory)
-            raise
-        if info.get("started_at") is None:
-            info["started_at"] = time.time()
-            state.write_json(directory / "task.json", info)
         started = float(info["started_at"])
         timeout = info.get("timeout_seconds")
         deadline = None if timeout is None else started + float(timeout)
@@ -514,24 +513,6 @@ class LocalRunner:
             container.pidfd = _pidfd(pid)
         container.pgid = _read_int(container.pid_file)
         return True
-
-    def _await_started(self, containers: list[_Container]) -> None:
-        """Until every command runs in its session (its pid written): the task is RUNNING."""
-        delay = 0.0002
-        pending = [c for c in containers if c.proc is not None]
-        while pending:
-            for container in list(pending):
-                container.pgid = _read_int(container.pid_file)
-                if container.pgid is not None:
-                    pending.remove(container)
-                elif container.proc is not None and container.proc.poll() is not None:
-                    output = container.log_file.read_bytes()[-500:].decode(errors="replace")
-                    raise StartFailure(
-                        classify.cannot_start(f"failed to start process: {output.strip()}")
-                    )
-            if pending:
-                time.sleep(delay)
-                delay = min(delay * 2, 0.01)
 
     def _attach_logs(self, container: _Container, logs: LogSink | None, stream: str | None) -> None:
         c = container.spec
