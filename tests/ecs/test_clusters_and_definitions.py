@@ -171,3 +171,13 @@ def test_list_task_definitions_pages(ecs: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         ecs.list_clusters(nextToken="garbage")
     assert _error(excinfo) == ("InvalidParameterException", "Invalid nextToken.")
+
+
+def test_run_task_identifiers_are_checked(ecs: Any) -> None:
+    for arguments in ({"clientToken": "x" * 65}, {"clientToken": "has space"},
+                      {"startedBy": "s" * 129}):  # fmt: skip
+        with pytest.raises(ClientError) as excinfo:
+            ecs.run_task(taskDefinition="anything", **arguments)
+        code, message = _error(excinfo)
+        assert code == "InvalidParameterException"
+        assert next(iter(arguments)) in message

@@ -57,7 +57,18 @@ def _run_tags(ctx: EcsContext, params: Params, definition: TaskDefinitionRecord)
     return tags
 
 
+def _check_identifiers(params: Params) -> None:
+    """``clientToken``: up to 64 characters of ASCII 33-126; ``startedBy``: up to 128."""
+    token = params.get("clientToken")
+    if token is not None and not (0 < len(token) <= 64 and all(33 <= ord(c) <= 126 for c in token)):
+        raise errors.invalid("clientToken must be 1 to 64 characters in the ASCII range 33-126.")
+    started_by = params.get("startedBy")
+    if started_by is not None and len(started_by) > 128:
+        raise errors.invalid("startedBy can be up to 128 characters.")
+
+
 def run_task(ctx: EcsContext, params: Params, *, waiter: str | None = None) -> dict[str, Any]:
+    _check_identifiers(params)
     cluster = ctx.active_cluster(params.get("cluster"))
     token = params.get("clientToken")
     if token:
