@@ -206,3 +206,28 @@ def test_the_index_links_every_guide() -> None:
     assert guides <= linked, f"docs/index.md does not link {sorted(guides - linked)}"
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     assert "(docs/index.md)" in readme
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_docs_resolves() -> None:
+    """Relative links in the guides and the README point at files that exist, and anchors at
+    headings that exist (a renamed heading or a moved file breaks this test, not the reader)."""
+    broken = []
+    for page in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", link):
+                continue  # http:, https:, mailto:
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.name}: {link} (no such file)")
+            elif anchor and target.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
+                if anchor not in {_slug(h) for h in headings}:
+                    broken.append(f"{page.name}: {link} (no such heading)")
+    assert not broken, broken
