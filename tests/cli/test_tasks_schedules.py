@@ -167,3 +167,39 @@ def test_tasks_logs_follow_until_the_task_stops(
     assert [line.split(" ", 1)[1] for line in result.stdout.splitlines()] == ["begin", "end"]
     task = ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]
     assert task["lastStatus"] == "STOPPED"
+
+
+def test_graph_shows_a_start_failure_that_was_retried(
+    cli: Cli, server: RunningServer, stopped_task: dict[str, Any]
+) -> None:
+    ecs = server.client("ecs")
+    ecs.register_task_definition(
+        family="cli-flaky",
+        containerDefinitions=[
+            {"name": "app", "image": "busybox", "essential": True, "command": ["true"]}
+        ],
+        tags=[{"key": "batchyard:inject-start-failures", "value": "1"}],
+    )
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {"Cluster": CLUSTER, "TaskDefinition": "cli-flaky"},
+                "Retry": [{"ErrorEquals": ["ECS.TaskFailedToStart"], "IntervalSeconds": 1}],
+                "End": True,
+            }
+        },
+    }
+    sfn = server.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="cli-flaky",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", 60)
+    result = cli("executions", "graph", arn)
+    assert result.exit_code == 0, result.output
+    assert "Run (Task) SUCCEEDED (retried after 1 failure(s): States.TaskFailed)" in result.stdout

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from batchyard import deploy as project_deploy
 from batchyard.cli.client import (
@@ -87,12 +88,25 @@ def deploy(
             console.print("Nothing to do.")
         return
 
-    def announce(change: Change) -> None:
-        console.print(f"applying {escape(change.line())}")
+    # A progress bar on a terminal (transient: only the "applying" lines stay).
+    progress = Progress(
+        TextColumn("deploying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    bar = progress.add_task("deploy", total=len(pending))
 
-    with api_errors(endpoint):
+    def announce(change: Change) -> None:
+        progress.update(bar, completed=pending.index(change))
+        progress.console.print(f"applying {escape(change.line())}")
+
+    with api_errors(endpoint), progress:
         try:
             project_deploy.apply(pending, announce)
         except ServiceMissing as exc:
             fail(str(exc))
+        progress.update(bar, completed=len(pending))
     console.print(f"[green]Deployed[/green] {len(pending)} change(s).")

@@ -156,6 +156,10 @@ def _label(name: str, state: dict[str, Any], run: StateRun | None, status: str) 
         parts.append(f"(entered {run.entered} times)")
     if run is not None and run.last_error and state_status_text in ("CAUGHT ERROR", "FAILED"):
         parts.append(f"[red]{escape(run.last_error)}[/red]")
+    elif run is not None and run.failures and state_status_text in ("SUCCEEDED", "RUNNING"):
+        parts.append(
+            f"[yellow](retried after {run.failures} failure(s): {escape(run.last_error)})[/yellow]"
+        )
     transitions = _successors(state)
     if transitions:
         parts.append("→ " + ", ".join(escape(t) for t in dict.fromkeys(transitions)))
