@@ -85,6 +85,7 @@ def test_name_limits_and_network_of_a_running_container(
         assert host["MemorySwap"] == 32 * 1024 * 1024
         assert host["NanoCpus"] == 500_000_000
         assert host["NetworkMode"] == "none"
+        assert host["LogConfig"]["Type"] == "local"  # the engine's copy, replayed on re-attach
         assert container.labels["batchyard.task-arn"] == task_spec.task_arn
     finally:
         task.stop()
