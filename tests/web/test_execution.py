@@ -305,3 +305,21 @@ def test_a_distributed_map_links_its_child_executions(web: Watched, console: Con
     web.page.wait_for_load_state("networkidle")
     assert web.page.locator("#executions tbody tr a").count() == 3
     assert "Map Run" in web.page.locator("#scope").inner_text()
+
+
+def test_overview_counts_runs_and_lists_failures(
+    web: Watched, runs: Runs, console: Console
+) -> None:
+    sfn = console.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=runs.machine)["executions"]
+    expected: dict[str, int] = {}
+    for e in listed:
+        expected[e["status"]] = expected.get(e["status"], 0) + 1
+    web.goto("/ui/overview")
+    row = web.page.locator('#machines tr[data-machine="console-paths"]')
+    row.wait_for()
+    for status in ("RUNNING", "SUCCEEDED", "FAILED", "ABORTED"):
+        cell = row.locator(f'td[data-count="{status}"]').inner_text()
+        assert cell == str(expected.get(status, 0)), status
+    failures = web.page.locator("#failures tbody").inner_text()
+    assert "run-fail" in failures and "Crashed" in failures

@@ -22,9 +22,9 @@ def test_page_loads_without_errors(web: Watched, path: str) -> None:
     assert web.page.locator("main h1").first.is_visible()
 
 
-def test_root_redirects_to_executions(web: Watched) -> None:
+def test_root_redirects_to_the_overview(web: Watched) -> None:
     web.goto("/")
-    assert web.page.url.endswith("/ui/executions")
+    assert web.page.url.endswith("/ui/overview")
 
 
 def test_console_does_not_take_aws_routes(console: Console) -> None:

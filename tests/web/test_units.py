@@ -58,10 +58,10 @@ def test_credentials_are_checked_exactly() -> None:
     ("target", "expected"),
     [
         ("/ui/insights?x=1", "/ui/insights?x=1"),
-        ("https://evil.example/", "/ui/executions"),
-        ("//evil.example/ui/", "/ui/executions"),
-        ("/metrics", "/ui/executions"),
-        (None, "/ui/executions"),
+        ("https://evil.example/", "/ui/overview"),
+        ("//evil.example/ui/", "/ui/overview"),
+        ("/metrics", "/ui/overview"),
+        (None, "/ui/overview"),
     ],
 )
 def test_sign_in_only_returns_to_console_pages(target: str | None, expected: str) -> None:

@@ -39,7 +39,7 @@ _PAGING = {"lambda": ("Marker", "NextMarker"), "scheduler": ("NextToken", "NextT
 _DEFAULT_PAGING = ("nextToken", "nextToken")
 
 
-async def _all(console: Console, service: str, op: str, key: str, **params: Any) -> list[Any]:
+async def list_all(console: Console, service: str, op: str, key: str, **params: Any) -> list[Any]:
     """Every item of a paged List* operation (up to MAX_ITEMS)."""
     token_in, token_out = _PAGING.get(service, _DEFAULT_PAGING)
     items: list[Any] = []
@@ -74,7 +74,7 @@ class ComponentViews:
         if not self.console.aws.has("scheduler", "ListSchedules"):
             return unavailable("EventBridge Scheduler")
         try:
-            listed = await _all(self.console, "scheduler", "ListSchedules", "Schedules")
+            listed = await list_all(self.console, "scheduler", "ListSchedules", "Schedules")
             detailed = []
             for item in listed:
                 described = await self.console.aws.call(
@@ -111,12 +111,12 @@ class ComponentViews:
             return unavailable("ECS")
         aws = self.console.aws
         try:
-            clusters = await _all(self.console, "ecs", "ListClusters", "clusterArns")
+            clusters = await list_all(self.console, "ecs", "ListClusters", "clusterArns")
             tasks: list[Any] = []
             for cluster in clusters or ["default"]:
                 arns: list[str] = []
                 for status in ("RUNNING", "STOPPED"):
-                    arns += await _all(
+                    arns += await list_all(
                         self.console, "ecs", "ListTasks", "taskArns",
                         cluster=cluster, desiredStatus=status,
                     )  # fmt: skip
@@ -182,7 +182,7 @@ class ComponentViews:
         if not self.console.aws.has("lambda", "ListFunctions"):
             return unavailable("Lambda")
         try:
-            functions = await _all(self.console, "lambda", "ListFunctions", "Functions")
+            functions = await list_all(self.console, "lambda", "ListFunctions", "Functions")
         except Exception as exc:
             return from_error(exc)
         return Json({"functions": functions})

@@ -43,6 +43,7 @@ SECURITY_HEADERS = {
 
 # (path, template and script name, title, in the navigation)
 PAGES: tuple[tuple[str, str, str, bool], ...] = (
+    ("/ui/overview", "overview", "Overview", True),
     ("/ui/executions", "executions", "Executions", True),
     ("/ui/execution", "execution", "Execution", False),
     ("/ui/durations", "durations", "Run durations", True),
@@ -136,13 +137,13 @@ def page_routes(console: Console, guard: Guard) -> list[BaseRoute]:
         return guard.page(show)
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/ui/executions", 303)
+        return RedirectResponse("/ui/overview", 303)
 
     async def signin_form(
         request: Request, error: str = "", status: int = 200, target: str | None = None
     ) -> Response:
         if not sessions.required:
-            return RedirectResponse("/ui/executions", 303)
+            return RedirectResponse("/ui/overview", 303)
         target = _safe_next(target or request.query_params.get("next"))
         body = _template("signin").format(
             next=html.escape(target),
@@ -152,7 +153,7 @@ def page_routes(console: Console, guard: Guard) -> list[BaseRoute]:
 
     async def signin(request: Request) -> Response:
         if not sessions.required:
-            return RedirectResponse("/ui/executions", 303)
+            return RedirectResponse("/ui/overview", 303)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         key_id = (form.get("access_key_id") or [""])[0].strip()
         secret = (form.get("secret_access_key") or [""])[0]
@@ -192,4 +193,4 @@ def _safe_next(target: str | None) -> str:
     """Only a path of this server (``/ui/...``) may follow sign-in: no open redirect."""
     if target and target.startswith("/ui/") and not target.startswith("//"):
         return target
-    return "/ui/executions"
+    return "/ui/overview"

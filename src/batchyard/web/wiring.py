@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from batchyard.api.app import App, is_loopback
 from batchyard.api.stepfunctions.common import Backend
 from batchyard.logs import LogStore
-from batchyard.web import components, executions, insights
+from batchyard.web import components, executions, insights, overview
 from batchyard.web.auth import Sessions
 from batchyard.web.context import Console, Invocations
 from batchyard.web.inproc import InProcess
@@ -40,6 +40,7 @@ def install(
         *executions.routes(console),
         *insights.routes(console, stepfunctions.store if stepfunctions else None),
         *components.routes(console),
+        *overview.routes(console),
     ]
     api: list[BaseRoute] = [
         Route(path, guard.api(endpoint), methods=[method]) for path, endpoint, method in endpoints
