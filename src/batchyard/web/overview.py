@@ -20,7 +20,7 @@ from batchyard.web.components import list_all
 from batchyard.web.context import ApiRoute, Console, Json, from_error, unavailable
 
 RECENT = timedelta(hours=24)
-SCAN = 1000  # executions read per state machine for the 24-hour counts
+SCAN = 500  # executions read per state machine for the 24-hour counts
 FAILURES = 10
 UPCOMING = 10
 CAUSE_CHARS = 300
