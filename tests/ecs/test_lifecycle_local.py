@@ -37,6 +37,7 @@ def test_task_exit_code_and_logs(ecs: Any, logs: Any, local_cluster: str) -> Non
     instants = [stopped[k] for k in order]
     assert instants == sorted(instants)
     assert stopped["version"] > task["version"]
+    assert {"name": "batchyard.runner", "value": "local"} in stopped["attributes"]
 
     task_id = task["taskArn"].rsplit("/", 1)[1]
     stream = f"ecs/app/{task_id}"

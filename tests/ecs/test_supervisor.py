@@ -141,11 +141,20 @@ def test_a_killed_replica_s_task_is_taken_over_and_runs_once(
         assert owner is not None and owner[0] == "replica-a"
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
+        # Retagging the cluster now must not move the running task to another backend.
+        survivor.operation(
+            "TagResource",
+            {
+                "resourceArn": "arn:aws:ecs:us-east-1:123456789012:cluster/default",
+                "tags": [{"key": "batchyard:runner", "value": "docker"}],
+            },
+        )
         survivor.supervisor.start()
         stopped = _stopped(survivor, task["taskArn"])
         assert stopped["stopCode"] == "EssentialContainerExited"
         assert stopped["containers"][0]["exitCode"] == 5
         assert marker.read_text().splitlines() == ["started"]  # re-attached, not started again
+        assert {"name": "batchyard.runner", "value": "local"} in stopped["attributes"]
         # The work item is completed just after the STOPPED task is persisted.
         wait_for(lambda: survivor.ctx.store.work.get("ecs-task", task["taskArn"]) is None)
     finally:

@@ -30,6 +30,8 @@ TIMESTAMPS = (
 )
 ESSENTIAL_EXITED = ("EssentialContainerExited", "Essential container in task exited")
 TASK_FAILED_TO_START = "TaskFailedToStart"
+# The task's attribute naming the runner it was launched on (local, docker, ecs).
+RUNNER_ATTRIBUTE = "batchyard.runner"
 
 
 def millis(moment: datetime) -> int:
@@ -154,14 +156,24 @@ def _echoed_overrides(overrides: Body, names: list[str]) -> Body:
     return result
 
 
-def pending(body: Body, now: datetime) -> Body:
-    """The start has begun: ENI/connectivity ready, image pull under way."""
+def pending(body: Body, now: datetime, *, runner: str) -> Body:
+    """The start has begun on ``runner``: ENI/connectivity ready, image pull under way."""
     task = copy.deepcopy(body)
+    task["attributes"] = [a for a in task.get("attributes", []) if a["name"] != RUNNER_ATTRIBUTE]
+    task["attributes"].append({"name": RUNNER_ATTRIBUTE, "value": runner})
     task["lastStatus"] = "PENDING"
     task["connectivity"] = "CONNECTED"
     task["connectivityAt"] = millis(now)
     task["pullStartedAt"] = millis(now)
     return task
+
+
+def runner_of(body: Body) -> str | None:
+    """The runner a task was launched on, once it has been."""
+    for attribute in body.get("attributes", []):
+        if attribute["name"] == RUNNER_ATTRIBUTE:
+            return str(attribute.get("value"))
+    return None
 
 
 def running(body: Body, started_at: datetime, now: datetime) -> Body:

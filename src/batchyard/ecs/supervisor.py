@@ -228,11 +228,15 @@ class TaskSupervisor:
             )
             if injected is not None:
                 return self._finish(record, "TaskFailedToStart", injected, None, injected)
-            record = self._update(record, lambda b: documents.pending(b, ctx.now()))
+            # The runner is chosen once, at the launch, and kept in the task: a replica that
+            # takes the task over must re-attach on the same backend, whatever the cluster's
+            # tag or its own default say by then.
+            chosen = self.backends.kind_for(cluster_tags)
+            record = self._update(record, lambda b: documents.pending(b, ctx.now(), runner=chosen))
         tags = {t["key"]: t["value"] for t in record.body.get("tags", [])}
         profile_name = tags.get(RECORD_TAG)
         profile = ctx.egress_profiles.get(profile_name) if profile_name else None
-        kind = self.backends.kind_for(cluster_tags)
+        kind = documents.runner_of(record.body) or self.backends.kind_for(cluster_tags)
         try:
             runner = self.backends.runner(kind)
         except Exception as exc:  # a configuration problem: no launch can succeed
