@@ -158,6 +158,8 @@ def test_invoke_returns_the_result_and_the_log_tail(lam: Any) -> None:
     assert f"END RequestId: {request_id}\n" in lines
     report = REPORT.match(lines[-1])
     assert report is not None and report["id"] == request_id
+    # The worker's own peak, not the server's it was forked from.
+    assert int(re.findall(r"Max Memory Used: (\d+) MB", lines[-1])[0]) < 128
     assert "Init Duration" in lines[-1]  # the first invocation was a cold start
     assert any(re.match(rf"^\[INFO\]\t\S+Z\t{request_id}\tprocessing ", x) for x in lines)
     again, payload = invoke(lam, "echo", {"n": 2}, LogType="Tail")

@@ -291,6 +291,15 @@ def _flush_streams() -> None:
 
 
 def _max_rss_kib() -> int:
+    """This process's peak resident size. ``VmHWM``, not ``ru_maxrss``: the latter keeps the
+    high-water mark of the server process this one was forked from, across the exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
