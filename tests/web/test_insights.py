@@ -102,3 +102,10 @@ def test_a_histogram_bar_narrows_the_time_range(web: Watched, events: int) -> No
     )
     assert web.page.input_value("#range") == "custom"
     assert f"{count} records matched" in web.page.locator("#stats").inner_text()
+
+
+def test_custom_range_fields_show_only_for_a_custom_range(web: Watched) -> None:
+    web.goto("/ui/insights")
+    assert web.page.locator("#from").is_hidden()
+    web.page.select_option("#range", "custom")
+    assert web.page.locator("#from").is_visible() and web.page.locator("#to").is_visible()
