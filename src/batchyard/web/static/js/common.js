@@ -94,6 +94,7 @@ const by = {
 
   duration(ms) {
     if (ms === undefined || ms === null || isNaN(ms)) return "";
+    if (ms < 10) return (Math.round(ms * 10) / 10) + " ms";
     if (ms < 1000) return Math.round(ms) + " ms";
     const s = ms / 1000;
     if (s < 60) return s.toFixed(s < 10 ? 2 : 1) + " s";
