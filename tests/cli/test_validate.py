@@ -68,3 +68,24 @@ def test_diagnostics_carry_the_line_of_their_pointer(cli: Cli, tmp_path: Path) -
     table = cli("validate", str(path))
     assert f"{path}:4" in table.stdout
     assert "\x1b[" not in table.output  # no colours when stdout is not a terminal
+
+
+def test_a_project_file_is_checked_offline(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "flow.asl.json", json.dumps(VALID))
+    good = write(
+        tmp_path / "batchyard.yaml",
+        "project: p\nstate_machines:\n  flow:\n    definition: flow.asl.json\n",
+    )
+    result = cli("validate", str(good))
+    assert result.exit_code == 0, result.output
+    assert "valid project p (1 state machine)" in result.stdout
+    bad = write(
+        tmp_path / "bad.yml", "project: p\nschedules:\n  s:\n    expression: rate(1 hours)\n"
+    )
+    result = cli("validate", str(bad))
+    assert result.exit_code == 1
+    assert (
+        f"{bad}:4:17: schedules.s.expression: Invalid Schedule Expression rate(1 hours)."
+        in result.stderr
+    )
+    assert cli("validate", str(tmp_path / "none.yaml")).exit_code == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,7 +33,11 @@ class ValidateOutput(StrEnum):
 
 def validate(
     file: Annotated[
-        Path, typer.Argument(help="A state machine definition (.asl.json).", show_default=False)
+        Path,
+        typer.Argument(
+            help="A state machine definition (.asl.json), or a project file (.yaml/.yml).",
+            show_default=False,
+        ),
     ],
     machine_type: Annotated[
         MachineType,
@@ -46,9 +50,12 @@ def validate(
 ) -> None:
     """Validate an Amazon States Language definition and list every problem found.
 
-    Exit code 0 when the definition is valid (warnings allowed), 1 when it has errors, 2 when
-    the file cannot be read.
+    A .yaml or .yml file is checked as a batchyard.yaml project instead, offline, with the
+    checks batchyard deploy makes before it sends anything. Exit code 0 when the file is valid
+    (warnings allowed), 1 when it has errors, 2 when it cannot be read.
     """
+    if file.suffix in (".yaml", ".yml"):
+        validate_project(file)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,3 +137,29 @@ def diagnostics_table(
             escape(diagnostic.message),
         )
     return table
+
+
+def validate_project(file: Path) -> NoReturn:
+    """Check a project file; every problem on stderr with its location, then the exit code."""
+    from batchyard.deploy import ProjectError, load_project
+
+    try:
+        project = load_project(file)
+    except ProjectError as exc:
+        errors = Console(stderr=True, highlight=False, soft_wrap=True)
+        for problem in exc.problems:
+            errors.print(f"[red]error:[/red] {escape(str(problem))}")
+        unreadable = any(p.location is None and "cannot read" in p.message for p in exc.problems)
+        raise typer.Exit(EXIT_USAGE if unreadable else EXIT_FAILURE) from None
+    counts = {
+        "task definitions": len(project.task_definitions),
+        "functions": len(project.functions),
+        "state machines": len(project.state_machines),
+        "schedules": len(project.schedules),
+    }
+    summary = ", ".join(f"{n} {kind if n > 1 else kind[:-1]}" for kind, n in counts.items() if n)
+    Console(highlight=False).print(
+        f"[green]{escape(str(file))}: valid[/green] project {escape(project.name)}"
+        + (f" ({summary})" if summary else "")
+    )
+    raise typer.Exit(EXIT_OK)
