@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -146,3 +147,34 @@ def test_one_million_lines_shipped_in_order(
         ).fetchone()
     assert decreasing == 0
     assert GROUP in store.group_names()
+
+
+def test_essential_exit_stops_the_other_containers(
+    runner: Runner, make_spec: SpecFactory, store: LogStore
+) -> None:
+    one = make_spec(["sh", "-c", "echo main done; exit 0"], name="main")
+    sidecar = make_spec(["sleep", "60"], name="sidecar", essential=False)
+    spec = dataclasses.replace(one, containers=[*one.containers, *sidecar.containers])
+    exit = finished(runner.start(spec, store))
+    codes = {c.name: c.exit_code for c in exit.containers}
+    assert codes["main"] == 0
+    assert codes["sidecar"] in (137, 143)  # stopped because the essential container ended
+    assert exit.stop_code is None
+    assert messages(store, spec.task_id, "main") == ["main done"]
+
+
+def test_forget_drops_an_ended_task_and_refuses_a_running_one(
+    runner: Runner, make_spec: SpecFactory, store: LogStore
+) -> None:
+    running = make_spec(["sleep", "60"])
+    task = runner.start(running, store)
+    with pytest.raises(ValueError, match="still running"):
+        runner.forget(running.task_id)
+    task.stop()
+    finished(task)
+    runner.forget(running.task_id)
+    # forgotten: a new start runs the task again
+    again = finished(runner.start(dataclasses.replace(running, containers=[
+        dataclasses.replace(running.containers[0], command=["sh", "-c", "exit 6"])
+    ]), store))  # fmt: skip
+    assert again.containers[0].exit_code == 6

@@ -139,3 +139,8 @@ class Runner(Protocol):
     def close(self) -> None:
         """Release clients and threads (running tasks keep running on the backend)."""
         ...
+
+    def forget(self, task_id: str) -> None:
+        """Drop what the runner keeps of an ended task (its recorded exit, state files), once
+        the caller has stored the exit itself; a later ``start`` would run the task again."""
+        ...

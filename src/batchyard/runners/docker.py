@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ class DockerTask:
         )
         self._timed_out = False
         self._threads: list[threading.Thread] = []
+        self.removed = threading.Event()  # set once the ended task's containers are removed
 
     @property
     def started_at(self) -> datetime:
@@ -241,6 +243,8 @@ class DockerTask:
         for container in self._containers:
             with contextlib.suppress(Exception):
                 self._runner.client.api.remove_container(container.cid, force=True)
+        self.removed.set()
+        self._runner._untrack(self)
 
 
 def _pump(response: Any, container: _Container, detached: Any) -> None:
@@ -353,18 +357,38 @@ class DockerRunner:
         self.log_driver = log_driver
         self.state_dir = Path(state_dir) if state_dir else state.default_state_dir("docker")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._tasks: list[DockerTask] = []
+        self._tasks: set[DockerTask] = set()  # followed tasks, until their containers go
+        self._tasks_lock = threading.Lock()
 
     def task_dir(self, task_id: str) -> Path:
         return self.state_dir / state.check_name(task_id, "task id")
 
     def close(self) -> None:
         """Stop following tasks (their containers go on) and close the client."""
-        for task in self._tasks:
+        with self._tasks_lock:
+            tasks = list(self._tasks)
+            self._tasks.clear()
+        for task in tasks:
             task.detach()
-        self._tasks.clear()
         with contextlib.suppress(Exception):
             self.client.close()
+
+    def _untrack(self, task: DockerTask) -> None:
+        with self._tasks_lock:
+            self._tasks.discard(task)
+
+    def forget(self, task_id: str) -> None:
+        with self._tasks_lock:
+            tasks = list(self._tasks)
+        for task in tasks:
+            if task.spec.task_id == task_id and task.wait(0) is not None:
+                task.removed.wait(60)
+        directory = self.task_dir(task_id)
+        prefix = container_name(task_id, "")
+        found = self.client.api.containers(all=True, filters={"name": prefix})
+        if any(c.get("State") == "running" for c in found if c["Names"][0][1:].startswith(prefix)):
+            raise ValueError(f"task {task_id} is still running; stop it and wait first")
+        shutil.rmtree(directory, ignore_errors=True)
 
     # ------------------------------------------------------------------ start
 
@@ -381,9 +405,9 @@ class DockerRunner:
             return DockerTask.finished(self, spec, _exit_from_json(result))
         existing: dict[str, dict[str, Any]] = {}
         for c in spec.containers:
-            with contextlib.suppress(docker.errors.NotFound):
-                name = container_name(spec.task_id, c.name)
-                existing[c.name] = self.client.api.inspect_container(name)
+            found = self._inspect_settled(container_name(spec.task_id, c.name))
+            if found is not None:
+                existing[c.name] = found
         if not existing:
             for c in spec.containers:
                 self._ensure_image(c.image)
@@ -445,9 +469,30 @@ class DockerRunner:
             raise
         started = self._started_at(containers)
         task = DockerTask(self, spec, containers, started)
-        self._tasks.append(task)
+        with self._tasks_lock:
+            self._tasks.add(task)
         task._begin(sockets)
         return task
+
+    def _inspect_settled(self, name: str) -> dict[str, Any] | None:
+        """The container ``name``, or None; one being removed (a forgotten task's, whose
+        removal follows its reported exit) is waited out, a dead one removed."""
+        import docker.errors
+
+        api = self.client.api
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                found: dict[str, Any] = api.inspect_container(name)
+            except docker.errors.NotFound:
+                return None
+            status = found.get("State", {}).get("Status")
+            if status not in ("removing", "dead"):
+                return found
+            if status == "dead" or time.monotonic() > deadline:
+                with contextlib.suppress(docker.errors.APIError):
+                    api.remove_container(found["Id"], force=True)
+            time.sleep(0.05)
 
     def _ensure_image(self, image: str) -> None:
         import docker.errors

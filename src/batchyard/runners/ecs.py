@@ -128,6 +128,7 @@ class EcsTask:
         finally:
             if not self._detached:
                 self._done.set()
+                self._runner._untrack(self)
 
 
 class _LogForwarder:
@@ -233,12 +234,22 @@ class EcsRunner:
         self.poll_interval = poll_interval
         self.start_timeout_seconds = start_timeout_seconds
         self.log_flush_interval = log_flush_interval
-        self._tasks: list[EcsTask] = []
+        self._tasks: set[EcsTask] = set()
+        self._tasks_lock = threading.Lock()
 
     def close(self) -> None:
-        for task in self._tasks:
+        with self._tasks_lock:
+            tasks = list(self._tasks)
+            self._tasks.clear()
+        for task in tasks:
             task.detach()
-        self._tasks.clear()
+
+    def _untrack(self, task: EcsTask) -> None:
+        with self._tasks_lock:
+            self._tasks.discard(task)
+
+    def forget(self, task_id: str) -> None:
+        """Nothing is kept here: AWS keeps a stopped task for about an hour."""
 
     def describe(self, task_arn: str) -> dict[str, Any] | None:
         tasks = self.ecs.describe_tasks(cluster=self.cluster, tasks=[task_arn]).get("tasks", [])
@@ -322,7 +333,8 @@ class EcsRunner:
                 f"{c.logs.stream_prefix}/{c.name}/{aws_id}" if c.logs.stream_prefix else aws_id
             )
             task._forwarders.append(_LogForwarder(self.logs, c.logs.group, aws_stream, shipper))
-        self._tasks.append(task)
+        with self._tasks_lock:
+            self._tasks.add(task)
         task._thread.start()
         return task
 

@@ -381,6 +381,12 @@ class LocalRunner:
         for task in tasks:
             task.detach()
 
+    def forget(self, task_id: str) -> None:
+        directory = self.task_dir(task_id)
+        if (directory / "task.json").exists() and not (directory / "result.json").exists():
+            raise ValueError(f"task {task_id} is still running; stop it and wait first")
+        shutil.rmtree(directory, ignore_errors=True)
+
     def _forget(self, task: LocalTask) -> None:
         with self._lock:
             self._tasks.discard(task)
