@@ -190,6 +190,8 @@ def test_apply_creates_resources_through_the_apis(
     )
     assert function["Configuration"]["Environment"]["Variables"] == {"CHANNEL": "ops"}
     assert function["Configuration"]["MemorySize"] == 256
+    invoked = lam.invoke(FunctionName="notify", Payload=b"{}")
+    assert json.loads(invoked["Payload"].read()) == {"ok": True}  # the zipped code runs
 
     sfn = server.client("stepfunctions")
     machine_arn = next(
@@ -262,6 +264,8 @@ def test_changes_are_updates_that_say_what_changed(
     assert (described["revision"], described["memory"]) == (2, "1024")
     schedule = server.client("scheduler").get_schedule(Name="nightly", GroupName="deploy-test")
     assert schedule["ScheduleExpression"] == "cron(30 3 * * ? *)"
+    invoked = server.client("lambda").invoke(FunctionName="notify", Payload=b"{}")
+    assert json.loads(invoked["Payload"].read()) == {"ok": False}  # the new code runs
 
     again = cli("deploy", "-f", str(path), "--server-data-dir", str(server.data_dir))
     assert "Nothing to do." in again.stdout, again.output
