@@ -25,10 +25,10 @@ from batchyard.logs import LogStore
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = ("--timeout", "360")
 COMMANDS = ("orders-import", "invoices-build", "reports-send")
-# A table row: window, execution, command, start, end, seconds, attempts.
+# A table row: [window,] execution, command, start, end, seconds, attempts, warnings.
 ROW = re.compile(
-    r"^(\d\d:\d0)\s+(\S+)\s+(" + "|".join(COMMANDS) + r")\s+"
-    r"(\d\d:\d\d:\d\d)\s+(\d\d:\d\d:\d\d)\s+([\d.]+)\s+(\d+)\s*$",
+    r"^(?:(\d\d:\d0)\s+)?(\S+)\s+(" + "|".join(COMMANDS) + r")\s+"
+    r"(\d\d:\d\d:\d\d)\s+(\d\d:\d\d:\d\d)\s+([\d.]+)\s+(\d+)\s+(\d+)\s*$",
     re.M,
 )
 
@@ -68,6 +68,8 @@ def test_the_demo_runs_the_nightly_batch_and_prints_its_run_times(tmp_path: Path
     assert "TaskFailedToStart: ResourceInitializationError" in output
     for row in rows:
         assert float(row[5]) > 0  # each command took time: started, logged, ended
+        # The commands' own output is in the query: invoices-build logs one warning a run.
+        assert int(row[7]) == (1 if row[2] == "invoices-build" else 0), row
     assert "Console: http://127.0.0.1:" in output
     assert "Server stopped" in output
     assert "rate(10 seconds)" in output  # the demo says how the slots come
@@ -82,6 +84,7 @@ def test_keep_leaves_the_server_running(tmp_path: Path) -> None:
                       result.stdout)  # fmt: skip
     assert found, result.stdout
     url, pid = found.group(1), int(found.group(2))
+    assert f"the retried run {url}/ui/execution?arn=arn%3Aaws%3Astates" in result.stdout
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
             assert "ecs" in json.load(response)["services"]
@@ -136,37 +139,50 @@ def _event(n: int, kind: str, details: dict[str, object], arn: str) -> dict[str,
     return {"timestamp": 1_764_400_000_000 + n * 1000, "message": message}
 
 
-def test_the_run_time_query_counts_attempts_per_command() -> None:
-    """The query over events shaped as the engine writes them at level ALL."""
+def test_the_run_time_query_joins_execution_events_and_command_output() -> None:
+    """The query over events shaped as the engine writes them at level ALL, and the command's
+    tagged Ruby Logger lines in its awslogs stream."""
     store = LogStore(None)
-    group = "/aws/vendedlogs/states/nightly-batch"
-    store.create_log_group(group)
-    store.create_log_stream(group, "s")
+    events_group, output_group = "/aws/vendedlogs/states/nightly-batch", "/ecs/nightly-batch"
     arn = "arn:aws:states:us-east-1:123456789012:execution:nightly-batch:one"
-    parameters = {"Cluster": "c", "TaskDefinition": "orders-import"}
+    parameters = {"Cluster": "c", "TaskDefinition": "invoices-build"}
     scheduled = {"parameters": json.dumps(parameters, separators=(",", ":"))}
     kinds = [
         ("ExecutionStarted", {}),
-        ("TaskStateEntered", {"name": "orders-import"}),
+        ("TaskStateEntered", {"name": "invoices-build"}),
         ("TaskScheduled", scheduled),
         ("TaskFailed", {"error": "States.TaskFailed"}),
         ("TaskScheduled", scheduled),
         ("TaskSucceeded", {}),
-        ("TaskStateExited", {"name": "orders-import"}),
+        ("TaskStateExited", {"name": "invoices-build"}),
         ("ExecutionSucceeded", {}),
     ]
     events = [_event(n, kind, details, arn) for n, (kind, details) in enumerate(kinds, 1)]
-    store.put_log_events(group, "s", events)
-    result = store.query(demo.RUN_TIME_QUERY, [group], 1_764_399_000, 1_764_401_000)
+    output = [
+        {"timestamp": 1_764_400_005_200, "message": f"I, [t #1]  INFO -- : [{arn}] started"},
+        {"timestamp": 1_764_400_005_400, "message": f"W, [t #1]  WARN -- : [{arn}] skipped 3"},
+        {"timestamp": 1_764_400_005_600, "message": "I, [t #1]  INFO -- : [] not tagged"},
+    ]
+    for group, stream, batch in (
+        (events_group, "states/x", events),
+        (output_group, "invoices-build/app/abc123", output),
+    ):
+        store.create_log_group(group)
+        store.create_log_stream(group, stream)
+        store.put_log_events(group, stream, batch)
+    result = store.query(
+        demo.RUN_TIME_QUERY, [events_group, output_group], 1_764_399_000, 1_764_401_000
+    )
     assert result.rows == [
         {
             "window": "2025-11-29 07:00:00.000",
             "execution_arn": arn,
-            "commands": "orders-import",
+            "commands": "invoices-build",
             "startTime": "2025-11-29 07:06:42.000",
             "endTime": "2025-11-29 07:06:47.000",
             "seconds": "5",
             "attempts": "2",
+            "warnings": "1",
         }
     ]
 
@@ -197,6 +213,7 @@ def test_the_table_fits_eighty_columns() -> None:
             "endTime": "2026-11-29 14:37:58.456",
             "seconds": "5.333",
             "attempts": "1",
+            "warnings": "0",
         }
         for i in range(2)
         for command in COMMANDS
@@ -205,8 +222,15 @@ def test_the_table_fits_eighty_columns() -> None:
     console.print(demo.results_table(rows))
     text = console.export_text()
     assert "…" not in text  # nothing cut
-    assert len(ROW.findall(text)) == 6
+    found = ROW.findall(text)
+    assert len(found) == 6
+    assert {row[0] for row in found} == {""}  # one window: in the title, not a column
+    assert "window 14:30" in text
     assert "the name after nightly-batch-demo-57c1e91a-" in text
+    rows[-1]["window"] = "2026-11-29 14:40:00.000"  # a run that starts in the next window
+    console = Console(width=100, record=True)
+    console.print(demo.results_table(rows))
+    assert {row[0] for row in ROW.findall(console.export_text())} == {"14:30", "14:40"}
 
 
 def test_the_example_is_what_the_demo_promises() -> None:
@@ -246,6 +270,7 @@ def test_overlapping_runs_read_one_run_at_a_time() -> None:
             "endTime": f"2026-11-29 14:45:{start}.500",
             "seconds": "0.5",
             "attempts": "1",
+            "warnings": "0",
         }
 
     rows = [

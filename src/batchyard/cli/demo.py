@@ -49,20 +49,25 @@ INJECT_TAG = "batchyard:inject-start-failures"
 DEMO_SCHEDULE = "nightly-batch-demo"
 SLOT_SECONDS = 10
 
-# The run-time query of the team's runbook, over the events the engine writes at level ALL
-# (JSON lines whose fields -- execution_arn, type, details.name, details.parameters -- Logs
-# Insights discovers): one row per command of each execution, when it started and ended, and
-# how many times its task was scheduled (more than once when a start failure was retried).
-# A command is its state's name on TaskStateEntered/Exited, and the task definition that
-# TaskScheduled's parameters name (the example names both alike).
-RUN_TIME_QUERY = """fields @timestamp, execution_arn, type
+# The run-time query of the team's runbook, over two log groups at once: the execution events
+# the engine writes at level ALL (JSON lines whose fields -- execution_arn, type, details.name,
+# details.parameters -- Logs Insights discovers) and the commands' own output (Ruby Logger
+# lines tagged with the execution, in streams named <command>/<container>/<task id>). One row
+# per command of each execution: when it started and ended, how many times its task was
+# scheduled (more than once when a start failure was retried) and how many warnings it logged.
+# A command is its state's name on TaskStateEntered/Exited, the task definition that
+# TaskScheduled's parameters name, and its log stream's prefix (the example names all alike).
+RUN_TIME_QUERY = r"""fields @timestamp, type
+| parse @message /-- : \[(?<taggedArn>arn:[^\]]+)\] /
 | parse details.parameters '"TaskDefinition":"*"' as taskDefinition
-| filter type in ["TaskStateEntered", "TaskScheduled", "TaskStateExited"]
+| parse @logStream "*/" as streamCommand
+| filter ispresent(taggedArn) or type in ["TaskStateEntered", "TaskScheduled", "TaskStateExited"]
 | stats earliest(@timestamp) as startTime, latest(@timestamp) as endTime,
-    sum(type = "TaskScheduled") as attempts
-    by coalesce(details.name, taskDefinition) as commands, execution_arn
+    sum(type = "TaskScheduled") as attempts, sum(@message like /^W, /) as warnings
+    by coalesce(details.name, taskDefinition, streamCommand) as commands,
+    coalesce(execution_arn, taggedArn) as execution_arn
 | fields datefloor(startTime, 10m) as window, (endTime - startTime) / 1000 as seconds
-| display window, execution_arn, commands, startTime, endTime, seconds, attempts
+| display window, execution_arn, commands, startTime, endTime, seconds, attempts, warnings
 | sort startTime asc"""
 
 
@@ -205,6 +210,7 @@ class Deployed:
 
     project: str
     execution_log_group: str
+    task_log_groups: list[str]  # where the task definitions' awslogs go
     state_machine_arn: str
     task_definitions: list[str]
     injected: dict[str, str]  # family -> the inject-start-failures tag's value
@@ -235,6 +241,14 @@ def deploy(clients: Clients, project_file: Path) -> Deployed:
     return Deployed(
         project=project.name,
         execution_log_group=machine.log_group or "",
+        task_log_groups=sorted(
+            {
+                str(container["logConfiguration"]["options"]["awslogs-group"])
+                for request in project.task_definitions.values()
+                for container in request["containerDefinitions"]
+                if container.get("logConfiguration", {}).get("logDriver") == "awslogs"
+            }
+        ),
         state_machine_arn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine.name}",
         task_definitions=list(project.task_definitions),
         injected=injected,
@@ -337,12 +351,12 @@ def poll(clients: Clients, state_machine: str) -> Progressed:
 
 
 def run_time_query(
-    clients: Clients, group: str, since: datetime, timeout_s: float = 30.0
+    clients: Clients, groups: list[str], since: datetime, timeout_s: float = 30.0
 ) -> list[dict[str, str]]:
     """The run-time query's rows, as GetQueryResults gives them."""
     logs = clients["logs"]
     query_id = logs.start_query(
-        logGroupNames=[group],
+        logGroupNames=groups,
         startTime=int(since.timestamp()) - 60,
         endTime=int(time.time()) + 60,
         queryString=RUN_TIME_QUERY,
@@ -366,37 +380,48 @@ def run_time_query(
 def results_table(rows: list[dict[str, str]]) -> Table:
     """The query's rows, compact enough for an 80-column terminal: times without their date
     (it is in the title) or milliseconds (``seconds`` has them), execution names without the
-    prefix they all share (it is in the caption)."""
+    prefix they all share (it is in the caption), and the 10-minute window in the title when
+    every row has the same one."""
     rows = _by_execution(rows)
     names = [row.get("execution_arn", "").rsplit(":", 1)[-1] for row in rows]
     prefix = _shared_prefix(names)
+    windows = sorted({row.get("window", "")[:16] for row in rows})
     day = rows[0].get("startTime", "")[:10] if rows else ""
+    title = f"Run times per command and execution, {day} (UTC)"
+    if len(windows) == 1:
+        title += f", window {windows[0][11:]}"
     table = Table(
-        title=f"Run times per command and execution, {day} (UTC)",
+        title=title,
         caption=f"execution: the name after {prefix}" if prefix else None,
         box=box.SIMPLE_HEAD,
-        padding=(0, 1),
-        collapse_padding=True,
+        padding=(0, 0),
         pad_edge=False,
         show_edge=False,
     )
-    for name in ("window", "execution", "commands", "startTime", "endTime"):
+    columns = ["execution", "commands", "startTime", "endTime"]
+    if len(windows) > 1:
+        columns.insert(0, "window")
+    for name in columns:
         table.add_column(name, no_wrap=True)
-    table.add_column("seconds", justify="right", no_wrap=True)
-    table.add_column("attempts", justify="right", no_wrap=True)
+    for name in ("seconds", "attempts", "warnings"):
+        table.add_column(name, justify="right", no_wrap=True)
     previous = None
     for row, name in zip(rows, names, strict=True):
         if previous is not None and name != previous:
             table.add_section()
         previous = name
+        cells = {
+            "window": row.get("window", "")[11:16],
+            "execution": name[len(prefix) :],
+            "commands": row.get("commands", ""),
+            "startTime": row.get("startTime", "")[11:19],
+            "endTime": row.get("endTime", "")[11:19],
+        }
         table.add_row(
-            row.get("window", "")[11:16],
-            name[len(prefix) :],
-            row.get("commands", ""),
-            row.get("startTime", "")[11:19],
-            row.get("endTime", "")[11:19],
+            *[cells[c] for c in columns],
             row.get("seconds", ""),
             row.get("attempts", ""),
+            row.get("warnings", ""),
         )
     return table
 
@@ -666,7 +691,8 @@ class _Run:
                 "itself, one per slot",
             )
         succeeded = self._wait(clients, deployed)
-        rows = run_time_query(clients, deployed.execution_log_group, self.began)
+        groups = [deployed.execution_log_group, *deployed.task_log_groups]
+        rows = run_time_query(clients, groups, self.began)
         self.console.print(results_table(rows))
         statuses = sorted(set(self.outcome.executions.values()))
         self.console.print(
@@ -675,7 +701,7 @@ class _Run:
         )
         for reason in sorted({reason for _, reason in self.outcome.start_failures}):
             self.console.print(f"  TaskFailedToStart: {escape(reason)}")
-        self.console.print("[dim]The query (Logs Insights, on the execution log group):[/dim]")
+        self.console.print(f"[dim]The query (Logs Insights, on {escape(', '.join(groups))}):[/dim]")
         self.console.print(RUN_TIME_QUERY, markup=False)
         self._console_links(server, deployed)
         return succeeded
@@ -685,8 +711,10 @@ class _Run:
         if home is None:
             self.console.print("Console: not served by this server")
             return
-        later = "" if self.keep else " (the server stops now: --keep leaves it up to browse)"
-        self.console.print(f"Console: {home}{later}")
+        if not self.keep:
+            self.console.print(f"Console: {home} (the server stops now; --keep leaves it up)")
+            return
+        self.console.print(f"Console: {home}")
         machine = urllib.parse.quote(deployed.state_machine_arn, safe="")
         links = [
             ("executions", f"ui/executions?stateMachineArn={machine}"),
