@@ -220,6 +220,10 @@ def test_apply_creates_resources_through_the_apis(
         "batchyard:catch-up": "latest",
         "batchyard:project": "deploy-test",
     }
+    listed = json.loads(cli("schedules", "list", "--group", "deploy-test", "-o", "json").stdout)
+    assert [(row["name"], row["policies"]) for row in listed] == [
+        ("nightly", "overlap=forbid catch-up=latest")
+    ]
 
 
 def test_second_deploy_changes_nothing(cli: Cli, server: RunningServer, project_dir: Path) -> None:

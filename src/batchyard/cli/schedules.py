@@ -55,6 +55,7 @@ def list_schedules(
     """List schedules with their expression, target and next fire times (UTC)."""
     endpoint = Endpoint.from_option(endpoint_url)
     rows: list[dict[str, Any]] = []
+    policies: dict[str, str] = {}  # group -> its batchyard: policy tags, read once
     with api_errors(endpoint):
         scheduler = endpoint.client("scheduler")
         params: dict[str, Any] = {"GroupName": group} if group else {}
@@ -64,6 +65,9 @@ def list_schedules(
                     Name=summary["Name"], GroupName=summary.get("GroupName", "default")
                 )
                 times = _next_times(schedule, count)
+                group_name = schedule.get("GroupName", "default")
+                if group_name not in policies:
+                    policies[group_name] = _group_policies(scheduler, group_name)
                 rows.append(
                     {
                         "name": schedule["Name"],
@@ -72,6 +76,7 @@ def list_schedules(
                         "timezone": schedule.get("ScheduleExpressionTimezone", "UTC"),
                         "state": schedule.get("State", "ENABLED"),
                         "target": _target_name(schedule.get("Target", {}).get("Arn", "")),
+                        "policies": policies[group_name],
                         "next fire times": (
                             " ".join(format_time(t) for t in times)
                             if output is not OutputFormat.JSON
@@ -112,6 +117,17 @@ def history(
         )
     }
     emit_rows(rows, output, title=f"Slots of {group}/{name}", colour=colour)
+
+
+def _group_policies(scheduler: Any, group: str) -> str:
+    """The group's ``batchyard:`` policy tags as ``overlap=forbid catch-up=latest``."""
+    arn = scheduler.get_schedule_group(Name=group)["Arn"]
+    tags = scheduler.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+    return " ".join(
+        f"{tag['Key'].removeprefix('batchyard:')}={tag['Value']}"
+        for tag in tags
+        if tag["Key"].startswith("batchyard:") and tag["Key"] != "batchyard:project"
+    )
 
 
 def _target_name(arn: str) -> str:
