@@ -192,3 +192,55 @@ def test_two_live_replicas_run_each_task_once(store_url: str, tmp_path: Path) ->
             replica.supervisor.stop()
             replica.close()
             replica.ctx.store.close()
+
+
+class _Hiccups:
+    """The real local runner behind a start that raises ``failures`` unexpected errors first
+    (a Docker engine restarting, say) — not ``StartFailure``, which ends the task at once."""
+
+    name = "local"
+
+    def __init__(self, state_dir: Path, failures: int) -> None:
+        self.inner = make_runner("local", {"state_dir": str(state_dir)})
+        self.failures = failures
+        self.calls = 0
+
+    def start(self, spec: Any, logs: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("the engine is restarting")
+        return self.inner.start(spec, logs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize(("failures", "outcome"), [(2, "EssentialContainerExited"),
+                                                    (99, "TaskFailedToStart")])  # fmt: skip
+def test_unexpected_start_errors_are_retried_then_given_up(
+    store_url: str, tmp_path: Path, failures: int, outcome: str
+) -> None:
+    runner = _Hiccups(tmp_path / "runner", failures)
+    ecs = EcsService(
+        open_store(store_url),
+        Backends(lambda kind: runner, lambda: "local"),  # type: ignore[arg-type, return-value]
+        region="us-east-1",
+        account="123456789012",
+        poll_seconds=0.05,
+    )
+    ecs.supervisor.retry_seconds = 0.05
+    ecs.supervisor.start()
+    try:
+        definition = _register(ecs, "hiccups", "true")
+        (task,) = ecs.run_task({"taskDefinition": definition})["tasks"]
+        stopped = _stopped(ecs, task["taskArn"])
+    finally:
+        ecs.supervisor.stop()
+        ecs.close()
+        ecs.ctx.store.close()
+    assert stopped["stopCode"] == outcome
+    if outcome == "TaskFailedToStart":
+        assert stopped["stoppedReason"] == "CannotStartContainerError: the engine is restarting"
+        assert runner.calls == 5
+    else:
+        assert stopped["containers"][0]["exitCode"] == 0 and runner.calls == 3

@@ -38,6 +38,8 @@ log = logging.getLogger("batchyard.ecs")
 StopCallback = Callable[[dict[str, Any], str], None]
 SWEEP_SECONDS = 30.0
 RETRY_SECONDS = 5.0
+# Unexpected errors (not StartFailure) tolerated before a task that never started is given up.
+MAX_START_ATTEMPTS = 5
 
 
 class TaskSupervisor:
@@ -72,6 +74,7 @@ class TaskSupervisor:
         self._drivers: dict[str, threading.Thread] = {}
         self._thread: threading.Thread | None = None
         self._swept = 0.0
+        self.retry_seconds = RETRY_SECONDS  # after an unexpected error (tests shorten it)
 
     # ------------------------------------------------------------------ worker
 
@@ -164,18 +167,33 @@ class TaskSupervisor:
                     self.ctx.store.work.release(claim)
         except LeaseLost:
             log.info("task %s is another replica's now", key)
-        except Exception:
-            log.exception("driving task %s failed; it will be retried", key)
+        except Exception as exc:
+            log.exception("driving task %s failed", key)
             claim = self._release_claim(key)
-            if claim is not None:
-                try:
-                    retry = self.ctx.now() + timedelta(seconds=RETRY_SECONDS)
+            if claim is None:
+                return
+            try:
+                if claim.attempts >= MAX_START_ATTEMPTS and self._give_up(key, exc):
+                    self.ctx.store.work.complete(claim)
+                else:
+                    retry = self.ctx.now() + timedelta(seconds=self.retry_seconds)
                     self.ctx.store.work.release(claim, available_at=retry)
-                except LeaseLost:
-                    pass
+            except LeaseLost:
+                pass
         finally:
             with self._lock:
                 self._drivers.pop(key, None)
+
+    def _give_up(self, key: str, error: Exception) -> bool:
+        """After repeated unexpected errors, a task that never started fails to start (ECS's
+        ``CannotStartContainerError``) instead of being retried for ever; ``True`` if so."""
+        record = self.ctx.tasks.get(key.rsplit("/", 1)[-1])
+        if record is None or record.last_status not in ("PROVISIONING", "PENDING"):
+            return False
+        reason = f"CannotStartContainerError: {error}"[:1024]
+        final = self._finish(record, "TaskFailedToStart", reason, None, reason)
+        self.deliver(final)
+        return True
 
     def _release_claim(self, key: str) -> Claim | None:
         with self._lock:
