@@ -288,3 +288,9 @@ def test_overlapping_runs_read_one_run_at_a_time() -> None:
         ("b", "orders-import"),
         ("b", "invoices-build"),
     ]
+
+
+def test_the_quick_start_shows_the_query_the_demo_runs() -> None:
+    text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(.*?)\n```", text, re.S)
+    assert demo.RUN_TIME_QUERY in blocks
