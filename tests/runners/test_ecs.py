@@ -179,7 +179,8 @@ def test_stop_and_logs_forwarded_from_cloudwatch(runner: EcsRunner, aws: dict[st
     aws["logs"].put_log_events(
         logGroupName=AWS_GROUP,
         logStreamName=aws_stream,
-        logEvents=[{"timestamp": now + i, "message": f"line {i}"} for i in range(3)],
+        logEvents=[{"timestamp": now + i, "message": f"line {i}"} for i in range(2)]
+        + [{"timestamp": now + 2, "message": "a multi-line\nevent stays one"}],
     )
     assert task.wait(0.2) is None
     task.stop("Stopped by the scheduler")
@@ -189,7 +190,9 @@ def test_stop_and_logs_forwarded_from_cloudwatch(runner: EcsRunner, aws: dict[st
     assert [c.name for c in exit.containers] == ["app"]
     local = store.get_log_events(AWS_GROUP, f"ecs/app/{task_spec.task_id}", start_from_head=True)
     assert [(e["timestamp"], e["message"]) for e in local["events"]] == [
-        (now + i, f"line {i}") for i in range(3)
+        (now, "line 0"),
+        (now + 1, "line 1"),
+        (now + 2, "a multi-line\nevent stays one"),
     ]
 
 

@@ -157,9 +157,7 @@ class _LogForwarder:
                     break  # the stream appears with the container's first line
                 raise
             for event in page.get("events", []):
-                self.shipper.feed(
-                    event["message"].encode() + b"\n", timestamp_ms=int(event["timestamp"])
-                )
+                self.shipper.feed_event(event["message"], int(event["timestamp"]))
             token = page.get("nextForwardToken")
             if not page.get("events") or token == self.token:
                 self.token = token

@@ -155,6 +155,28 @@ class Shipper:
                 self._add(complete, timestamp_ms, source)
             self._tick()
 
+    def feed_event(self, message: str, timestamp_ms: int) -> None:
+        """Take one event as another log store holds it (newlines inside stay in it)."""
+        if not message:
+            return
+        with self.lock:
+            ts = self._stamp(timestamp_ms)
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+            size = len(message.encode())
+            pieces = [message] if size <= MAX_EVENT_BYTES else _split_long(message)
+            for piece in pieces:
+                piece_size = size if len(pieces) == 1 else len(piece.encode())
+                if (
+                    len(self._events) >= self.max_events
+                    or self._size + piece_size + EVENT_OVERHEAD > self.max_bytes
+                ):
+                    self._send()
+                    self._oldest = time.monotonic()
+                self._events.append({"timestamp": ts, "message": piece})
+                self._size += piece_size + EVENT_OVERHEAD
+            self._tick()
+
     def _stamp(self, timestamp_ms: int | None) -> int:
         ts = self._clock() if timestamp_ms is None else timestamp_ms
         if ts < self._last_ts:  # events of a stream never go back in time
