@@ -229,7 +229,11 @@ def test_durations_chart_plots_each_closed_run(web: Watched, runs: Runs, console
     assert points.count() == len(closed) >= 3
     classes = points.evaluate_all("ps => ps.map(p => p.getAttribute('class').split(' ')[1])")
     assert sorted(classes) == sorted(e["status"] for e in closed)
-    assert f"{len(closed)} executions" in web.page.locator("#summary").inner_text()
+    from playwright.sync_api import expect  # imported here: the suite runs without it too
+
+    # The summary is written after the chart; let Playwright wait for it (a loaded machine
+    # may paint the points first).
+    expect(web.page.locator("#summary")).to_contain_text(f"{len(closed)} executions")
     # Time per state, from the histories: every run passed through Route once.
     route = web.page.locator('#state-times tr[data-state="Route"] td').all_inner_texts()
     assert route[1] == str(len(closed))
