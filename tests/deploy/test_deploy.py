@@ -222,7 +222,7 @@ def test_apply_creates_resources_through_the_apis(
     }
     listed = json.loads(cli("schedules", "list", "--group", "deploy-test", "-o", "json").stdout)
     assert [(row["name"], row["policies"]) for row in listed] == [
-        ("nightly", "overlap=forbid catch-up=latest")
+        ("nightly", "catch-up=latest overlap=forbid")
     ]
 
 

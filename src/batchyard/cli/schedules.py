@@ -124,9 +124,11 @@ def _group_policies(scheduler: Any, group: str) -> str:
     arn = scheduler.get_schedule_group(Name=group)["Arn"]
     tags = scheduler.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
     return " ".join(
-        f"{tag['Key'].removeprefix('batchyard:')}={tag['Value']}"
-        for tag in tags
-        if tag["Key"].startswith("batchyard:") and tag["Key"] != "batchyard:project"
+        sorted(
+            f"{tag['Key'].removeprefix('batchyard:')}={tag['Value']}"
+            for tag in tags
+            if tag["Key"].startswith("batchyard:") and tag["Key"] != "batchyard:project"
+        )
     )
 
 
