@@ -329,13 +329,15 @@ def failed_to_start(event: dict[str, Any]) -> str | None:
     return str(task.get("StoppedReason", ""))
 
 
-def poll(clients: Clients, state_machine: str) -> Progressed:
-    """Every execution of the state machine, and the start failures its retries absorbed."""
+def poll(clients: Clients, state_machine: str, since: datetime) -> Progressed:
+    """The state machine's executions started since ``since`` (a data directory used before
+    keeps older runs), and the start failures their retries absorbed."""
     sfn = clients["stepfunctions"]
     executions = {
         item["executionArn"]: item["status"]
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine)
         for item in page["executions"]
+        if item["startDate"] >= since
     }
     reasons = [
         (arn, reason)
@@ -357,7 +359,7 @@ def run_time_query(
     logs = clients["logs"]
     query_id = logs.start_query(
         logGroupNames=groups,
-        startTime=int(since.timestamp()) - 60,
+        startTime=int(since.timestamp()),  # this demo's runs, not a reused directory's
         endTime=int(time.time()) + 60,
         queryString=RUN_TIME_QUERY,
     )["queryId"]
@@ -696,7 +698,8 @@ class _Run:
         self.console.print(results_table(rows))
         statuses = sorted(set(self.outcome.executions.values()))
         self.console.print(
-            f"{len(self.outcome.executions)} executions ({', '.join(statuses)}); "
+            f"{len(self.outcome.executions)} execution"
+            f"{'' if len(self.outcome.executions) == 1 else 's'} ({', '.join(statuses)}); "
             f"start failures retried: {len(self.outcome.start_failures)}"
         )
         for reason in sorted({reason for _, reason in self.outcome.start_failures}):
@@ -741,11 +744,11 @@ class _Run:
             fired = progress.add_task("slots fired", total=self.slots)
             ended = progress.add_task("executions ended", total=self.slots)
             while True:
-                state = poll(clients, deployed.state_machine_arn)
+                state = poll(clients, deployed.state_machine_arn, self.began)
                 if scheduling and len(state.executions) >= self.slots:
                     delete_demo_schedule(clients, deployed)
                     scheduling = False
-                    state = poll(clients, deployed.state_machine_arn)
+                    state = poll(clients, deployed.state_machine_arn, self.began)
                 expected = max(self.slots, len(state.executions))
                 done = [s for s in state.executions.values() if s not in _OPEN]
                 progress.update(fired, completed=len(state.executions), total=expected)
