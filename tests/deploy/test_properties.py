@@ -60,3 +60,16 @@ def test_arbitrary_structures_only_raise_project_errors(document: dict[str, obje
         parse(loads(text, "p.yaml"), Path("/nonexistent"))
     except ProjectError as error:
         _check_locations(text, error)
+
+
+def test_differences_ignore_what_the_server_adds_or_leaves_out() -> None:
+    from batchyard.deploy.changes import differences
+
+    desired = {"cpu": "256", "Environment": {"Variables": {}}, "containers": [{"name": "a"}]}
+    current = {"cpu": 256, "containers": [{"name": "a", "portMappings": []}], "revision": 3}
+    assert differences(desired, current) == []
+    assert differences({"Environment": {"Variables": {"A": "1"}}}, {}) == ["Environment"]
+    assert differences({"containers": [{"name": "a"}]}, {"containers": [{"name": "b"}]}) == [
+        "containers[0].name"
+    ]
+    assert differences({"containers": [{"name": "a"}]}, {"containers": []}) == ["containers"]

@@ -69,6 +69,15 @@ def tags_of(items: list[dict[str, str]] | None) -> dict[str, str]:
     return result
 
 
+def _empty(value: Any) -> bool:
+    """Nothing but empty containers and text (``{"Variables": {}}`` is empty)."""
+    if isinstance(value, dict):
+        return all(_empty(item) for item in value.values())
+    if isinstance(value, list):
+        return not value
+    return bool(value == "")
+
+
 def differences(desired: Any, current: Any, path: str = "") -> list[str]:
     """The paths where ``current`` lacks what ``desired`` says (server defaults are ignored)."""
     if isinstance(desired, dict) and isinstance(current, dict):
@@ -83,7 +92,7 @@ def differences(desired: Any, current: Any, path: str = "") -> list[str]:
         return found
     if desired == current:
         return []
-    if current is None and desired in ({}, [], ""):
+    if current is None and _empty(desired):
         return []  # AWS leaves empty members out of its answers
     # Numbers and their text ("256" and 256) are the same value to ECS.
     if (
