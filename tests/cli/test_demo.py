@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def test_the_demo_runs_the_nightly_batch_and_prints_its_run_times(tmp_path: Path
 
 
 @pytest.mark.timeout(420)
-def test_keep_leaves_the_server_running(tmp_path: Path) -> None:
+def test_keep_leaves_the_server_running_and_a_rerun_shows_only_its_own_runs(
+    tmp_path: Path,
+) -> None:
     result = _run_demo("--data-dir", str(tmp_path / "data"), "--slots", "1", "--keep")
     assert result.returncode == 0, result.stdout + result.stderr
     found = re.search(r"keeps running at (http://127\.0\.0\.1:\d+); stop it with: kill (\d+)",
@@ -90,6 +93,21 @@ def test_keep_leaves_the_server_running(tmp_path: Path) -> None:
             assert "ecs" in json.load(response)["services"]
     finally:
         os.kill(pid, signal.SIGTERM)
+    first = {row[1] for row in ROW.findall(result.stdout)}
+    for _ in range(300):  # the kept server lets go of the data directory
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+
+    again = _run_demo("--data-dir", str(tmp_path / "data"), "--slots", "1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "= state machine nightly-batch" in again.stdout  # deployed before: unchanged
+    rows = ROW.findall(again.stdout)
+    assert len({row[1] for row in rows}) == 1 and {row[1] for row in rows} != first
+    assert len(rows) == len(COMMANDS)
+    assert "1 execution (SUCCEEDED)" in again.stdout
 
 
 @pytest.mark.timeout(180)
