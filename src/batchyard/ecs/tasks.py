@@ -75,8 +75,9 @@ def run_task(ctx: EcsContext, params: Params, *, waiter: str | None = None) -> d
         earlier = ctx.run_requests.get(cluster.name, token)
         if earlier is not None:
             return _described(ctx, earlier)
-    count = params.get("count", 1)
-    if not 1 <= count <= MAX_COUNT:
+    count = params.get("count")
+    count = 1 if count is None else count
+    if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise errors.invalid(f"count must be between 1 and {MAX_COUNT}, got {count}.")
     definition = ctx.definition(params["taskDefinition"], errors.task_definition_not_found)
     if definition.status != "ACTIVE":
