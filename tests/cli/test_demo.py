@@ -312,3 +312,26 @@ def test_the_quick_start_shows_the_query_the_demo_runs() -> None:
     text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```text\n(.*?)\n```", text, re.S)
     assert demo.RUN_TIME_QUERY in blocks
+
+
+@pytest.mark.timeout(120)
+def test_a_port_taken_before_the_server_binds_it_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo probes for a free port, then the server binds it; another process may take
+    it in between. The server then fails to start, and the demo tries another port."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        ports = iter([busy, demo._free_port()])
+        monkeypatch.setattr(demo, "_free_port", lambda: next(ports))
+        server = demo.DemoServer.start(tmp_path, ["--log-level", "warning"], {})
+        try:
+            assert server.url != f"http://127.0.0.1:{busy}"
+            assert server.health() is not None
+            assert "address already in use" in server.log_path.read_text()
+        finally:
+            server.stop()

@@ -102,8 +102,22 @@ class DemoServer:
         environment: dict[str, str],
         timeout_s: float = 30.0,
     ) -> DemoServer:
-        port = _free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(3):
+            server = cls._launch(_free_port(), data_dir, extra_args, environment)
+            try:
+                server._wait_healthy(timeout_s)
+                return server
+            except DemoError:
+                # The free port may be taken between our probe and the server's bind.
+                if attempt == 2 or "address already in use" not in server._log_tail():
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _launch(
+        cls, port: int, data_dir: Path, extra_args: list[str], environment: dict[str, str]
+    ) -> DemoServer:
         log_path = data_dir / "server.log"
         command = [
             sys.executable, "-m", "batchyard.cli.main", "server",
@@ -120,9 +134,7 @@ class DemoServer:
                 start_new_session=True,
                 env={**os.environ, **environment},
             )
-        server = cls(f"http://127.0.0.1:{port}", process, data_dir, log_path)
-        server._wait_healthy(timeout_s)
-        return server
+        return cls(f"http://127.0.0.1:{port}", process, data_dir, log_path)
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
