@@ -133,6 +133,24 @@ def test_sigterm_stops_the_demo_and_its_server(tmp_path: Path) -> None:
         os.kill(server_pid, 0)  # stopped and reaped by the demo, not left running
 
 
+def test_a_project_the_demo_cannot_run_is_refused_before_a_server_starts(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "empty.yaml").write_text("project: empty\n", encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text(
+        "project: broken\nschedules:\n  nightly:\n    expression: cron(99 * * * ? *)\n",
+        encoding="utf-8",
+    )
+    empty = _run_demo("--example", str(tmp_path / "empty.yaml"), timeout=60)
+    assert empty.returncode == 1
+    assert "declares no state machine" in empty.stderr
+    broken = _run_demo("--example", str(tmp_path / "broken.yaml"), timeout=60)
+    assert broken.returncode == 1
+    assert "broken.yaml:4" in broken.stderr  # the problem's file and line
+    for result in (empty, broken):
+        assert "server" not in result.stdout and "Traceback" not in result.stderr
+
+
 def test_a_missing_project_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _run_demo("--example", str(tmp_path / "nope.yaml"), timeout=60)
     assert result.returncode == 2

@@ -2,12 +2,13 @@
 
 The demo is an AWS client like any other: it starts ``batchyard server`` as a subprocess (a
 free port, its data in a temporary directory unless ``--data-dir``), deploys
-``examples/nightly-batch`` through boto3 with the same calls a team makes against AWS (log
-groups, an ECS cluster, three task definitions, a state machine with execution logging at
-level ALL, an EventBridge schedule), lets several schedule slots fire, waits for their
-executions, and prints the result of the run-time Logs Insights query on the execution log
-group. Nothing here reaches into the server's internals, so what the demo shows is what a
-client of the server gets.
+``examples/nightly-batch/batchyard.yaml`` with ``batchyard deploy``'s own plan (log groups, an
+ECS cluster, three task definitions, a state machine logging at level ALL, a cron schedule, all
+through boto3), adds a ``rate(10 seconds)`` schedule -- the scheduler's test-only extension --
+so that slots fire during the demo, follows the executions, and prints the result of the
+run-time Logs Insights query over the execution events and the commands' output. Nothing here
+reaches into the server's internals, so what the demo shows is what a client of the server
+gets.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from typing import Annotated, Any
 import boto3  # type: ignore[import-untyped]
 import typer
 from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from batchyard import deploy as project_deploy
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "nightly-batch"
 REGION = "us-east-1"
@@ -230,14 +233,19 @@ class Deployed:
     plan: list[str]  # the deploy plan's lines
 
 
-def deploy(clients: Clients, project_file: Path) -> Deployed:
-    """``batchyard deploy`` of the project file: the same plan and the same AWS calls."""
-    from batchyard import deploy as project_deploy  # the CLI stays importable without it
-
+def load_project(project_file: Path) -> project_deploy.Project:
+    """The project to deploy, checked before any server starts."""
     try:
         project = project_deploy.load_project(project_file)
     except project_deploy.ProjectError as exc:
         raise DemoError("\n".join(str(problem) for problem in exc.problems)) from exc
+    if not project.state_machines:
+        raise DemoError(f"{project_file} declares no state machine to run")
+    return project
+
+
+def deploy(clients: Clients, project: project_deploy.Project) -> Deployed:
+    """``batchyard deploy`` of the project: the same plan and the same AWS calls."""
     try:
         changes = project_deploy.plan(project, clients.__getitem__)
         project_deploy.apply(changes)
@@ -596,13 +604,24 @@ def demo(
     console = Console(highlight=False)
     began = datetime.now(UTC)
     try:
+        project = load_project(example or EXAMPLE / "batchyard.yaml")
         kind, how = choose_runner(runner.value)
         with _data_directory(data_dir, keep) as directory, _stopped_by_signals():
             run = _Run(console, directory, slots, keep, time.monotonic() + timeout, began)
-            run.main(example or EXAMPLE / "batchyard.yaml", kind, how)
-    except DemoError as exc:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(str(exc))}")
+            run.main(project, kind, how)
+    except (DemoError, ClientError, BotoCoreError) as exc:
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(_explain(exc))}")
         raise typer.Exit(1) from exc
+
+
+def _explain(exc: Exception) -> str:
+    """One line for a person: the server's error code and message, or what went wrong."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return (
+            f"the server refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+        )
+    return str(exc)
 
 
 @contextmanager
@@ -629,14 +648,12 @@ class _Run:
     keep: bool
     deadline: float
     began: datetime
-    _project_file: Path = EXAMPLE / "batchyard.yaml"
     outcome: Progressed = field(default_factory=lambda: Progressed({}, []))
 
     def say(self, label: str, text: str) -> None:
         self.console.print(f"  [bold]{label:<9}[/bold] {escape(text)}")
 
-    def main(self, project_file: Path, runner: str, how: str) -> None:
-        self._project_file = project_file
+    def main(self, project: project_deploy.Project, runner: str, how: str) -> None:
         self.console.print(
             "[bold]batchyard demo[/bold]: a nightly batch of three rake commands, moved off cron"
         )
@@ -651,7 +668,7 @@ class _Run:
         try:
             self.say("server", f"{server.url} (pid {server.process.pid}, data in {self.directory})")
             self.say("tasks", f"run as {how}")
-            succeeded = self._demo(server)
+            succeeded = self._demo(server, project)
         finally:
             if self.keep:
                 self.console.print(
@@ -665,7 +682,7 @@ class _Run:
         if not succeeded:
             raise typer.Exit(1)
 
-    def _demo(self, server: DemoServer) -> bool:
+    def _demo(self, server: DemoServer, project: project_deploy.Project) -> bool:
         clients = Clients(server.url)
         missing = {"logs", "stepfunctions", "ecs"} - server.services()
         if missing:
@@ -674,7 +691,7 @@ class _Run:
                 "needs CloudWatch Logs, Step Functions and ECS"
             )
         with self.console.status("deploying examples/nightly-batch (batchyard deploy)"):
-            deployed = deploy(clients, self._project_file)
+            deployed = deploy(clients, project)
         self.say("deployed", "the plan of batchyard deploy, applied through the AWS APIs:")
         for line in deployed.plan:
             self.console.print(f"              {escape(line)}")
