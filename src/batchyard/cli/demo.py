@@ -690,7 +690,7 @@ class _Run:
                 "this server does not serve " + ", ".join(sorted(missing)) + "; the demo "
                 "needs CloudWatch Logs, Step Functions and ECS"
             )
-        with self.console.status("deploying examples/nightly-batch (batchyard deploy)"):
+        with self.console.status(f"deploying {project.name} (batchyard deploy)"):
             deployed = deploy(clients, project)
         self.say("deployed", "the plan of batchyard deploy, applied through the AWS APIs:")
         for line in deployed.plan:
@@ -704,9 +704,7 @@ class _Run:
                 "ECS.TaskFailedToStart runs the task again",
             )
         for schedule in deployed.schedules:
-            self.say(
-                "schedule", f"{schedule} (as the example declares it; not due during the demo)"
-            )
+            self.say("schedule", f"{schedule} (the nightly slot, as the example declares it)")
         if "scheduler" in server.services():
             rate = schedule_demo_slots(clients, deployed, SLOT_SECONDS)
             self.say(
