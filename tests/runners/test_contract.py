@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 
@@ -178,3 +179,28 @@ def test_forget_drops_an_ended_task_and_refuses_a_running_one(
         dataclasses.replace(running.containers[0], command=["sh", "-c", "exit 6"])
     ]), store))  # fmt: skip
     assert again.containers[0].exit_code == 6
+
+
+def test_concurrent_starts_of_one_task_run_it_once(
+    new_runner: Callable[[], Runner], make_spec: SpecFactory, store: LogStore
+) -> None:
+    spec = make_spec(["sh", "-c", "echo once; sleep 1; exit 3"])
+    runners = [new_runner(), new_runner()]
+    tasks: list[object] = []
+    errors: list[BaseException] = []
+
+    def start(runner: Runner) -> None:
+        try:
+            tasks.append(runner.start(spec, store))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(r,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    exits = [finished(task) for task in tasks]
+    assert [e.containers[0].exit_code for e in exits] == [3, 3]
+    assert messages(store, spec.task_id).count("once") == 1

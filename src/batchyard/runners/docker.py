@@ -137,6 +137,7 @@ class DockerTask:
         """Stop following (the containers go on); complete lines pending are shipped."""
         self._detached = True
         self._wake.set()
+        state.FOLLOWED.drop(str(self._directory), self)
         for container in self._containers:
             if container.shipper is not None:
                 container.shipper.flush()
@@ -216,6 +217,7 @@ class DockerTask:
         finally:
             if not self._detached:
                 self._done.set()
+                state.FOLLOWED.drop(str(self._directory), self)
                 if self._exit is not None:
                     self._remove()
 
@@ -393,6 +395,17 @@ class DockerRunner:
     # ------------------------------------------------------------------ start
 
     def start(self, spec: TaskSpec, logs: LogSink | None) -> DockerTask:
+        key = str(self.task_dir(spec.task_id))
+        with state.FOLLOWED.lock(key):
+            followed = state.FOLLOWED.get(key)
+            if isinstance(followed, DockerTask) and followed.wait(0) is None:
+                return followed  # already followed in this process: never twice
+            task = self._start(spec, logs)
+            if task.wait(0) is None:
+                state.FOLLOWED.put(key, task)
+            return task
+
+    def _start(self, spec: TaskSpec, logs: LogSink | None) -> DockerTask:
         import docker.errors
 
         if not spec.containers:
@@ -474,17 +487,26 @@ class DockerRunner:
         task._begin(sockets)
         return task
 
-    def _inspect_settled(self, name: str) -> dict[str, Any] | None:
+    def _inspect_settled(
+        self, name: str, *, wait_for_creation: bool = False
+    ) -> dict[str, Any] | None:
         """The container ``name``, or None; one being removed (a forgotten task's, whose
-        removal follows its reported exit) is waited out, a dead one removed."""
+        removal follows its reported exit) is waited out, a dead one removed. With
+        ``wait_for_creation`` (its name was just refused as taken), a container not visible
+        yet is waited for a few seconds: the engine reserves a name before it shows the
+        container."""
         import docker.errors
 
         api = self.client.api
         deadline = time.monotonic() + 60
+        appear_by = time.monotonic() + 5
         while True:
             try:
                 found: dict[str, Any] = api.inspect_container(name)
             except docker.errors.NotFound:
+                if wait_for_creation and time.monotonic() < appear_by:
+                    time.sleep(0.02)
+                    continue
                 return None
             status = found.get("State", {}).get("Status")
             if status not in ("removing", "dead"):
@@ -552,7 +574,9 @@ class DockerRunner:
             )
         except docker.errors.APIError as exc:
             if exc.status_code == 409:  # name taken: another replica created it
-                return api.inspect_container(name), True
+                found = self._inspect_settled(name, wait_for_creation=True)
+                if found is not None:
+                    return found, True
             raise StartFailure(
                 classify.cannot_start(f"Error response from daemon: {_explanation(exc)}")
             ) from exc

@@ -41,7 +41,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -99,9 +99,7 @@ class _Container:
     reason: str | None = None
     shipper: Shipper | None = None
     output: IO[bytes] | None = None
-    shipped_base: int = 0
     sent: int = 0  # the last signal sent to the command's process group
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_file(self) -> Path:
@@ -225,6 +223,7 @@ class LocalTask:
         finally:
             if not self._detached:
                 self._done.set()
+            state.FOLLOWED.drop(str(self.directory), self)
             self._runner._forget(self)
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)
@@ -394,6 +393,17 @@ class LocalRunner:
     # ------------------------------------------------------------------ start
 
     def start(self, spec: TaskSpec, logs: LogSink | None) -> LocalTask:
+        key = str(self.task_dir(spec.task_id))
+        with state.FOLLOWED.lock(key):
+            followed = state.FOLLOWED.get(key)
+            if isinstance(followed, LocalTask) and followed.wait(0) is None:
+                return followed  # already followed in this process: never twice
+            task = self._start(spec, logs)
+            if task.wait(0) is None:
+                state.FOLLOWED.put(key, task)
+            return task
+
+    def _start(self, spec: TaskSpec, logs: LogSink | None) -> LocalTask:
         directory = self.task_dir(spec.task_id)
         if not spec.containers:
             raise ValueError(f"task {spec.task_id} has no containers")
@@ -403,17 +413,24 @@ class LocalRunner:
         if result is not None:
             return LocalTask.finished(self, spec, result)
         info = state.read_json(directory / "task.json")
-        plans: list[dict[str, Any] | None]
+        plans: list[dict[str, Any] | None] = [None] * len(spec.containers)
         if info is None:
             plans = [self._plan(spec, c) for c in spec.containers]  # StartFailure before any
             streams = self._open_streams(spec, logs)
-            directory.mkdir(parents=True, exist_ok=True)
-            # RUNNING from the spawn on: a command that cannot exec after the checks of
-            # _plan ends at once with the shell's 126/127, as a container would.
-            info = {"started_at": time.time(), "timeout_seconds": spec.timeout_seconds}
-            state.write_json(directory / "task.json", info)
+            if self._claim(directory, spec):
+                # RUNNING from the spawn on: a command that cannot exec after the checks of
+                # _plan ends at once with the shell's 126/127, as a container would.
+                info = {"started_at": time.time(), "timeout_seconds": spec.timeout_seconds}
+                state.write_json(directory / "task.json", info)
+            else:  # another start of the same task won the race: follow its processes
+                info = state.read_json(directory / "task.json")
+                result = state.read_json(directory / "result.json")
+                if result is not None:
+                    return LocalTask.finished(self, spec, result)
+                if info is None:
+                    info = {"started_at": time.time(), "timeout_seconds": spec.timeout_seconds}
+                    state.write_json(directory / "task.json", info)
         else:
-            plans = [None] * len(spec.containers)
             streams = self._open_streams(spec, logs)
         containers = []
         for c, plan in zip(spec.containers, plans, strict=True):
@@ -433,6 +450,23 @@ class LocalRunner:
             self._tasks.add(task)
         task._begin()
         return task
+
+    def _claim(self, directory: Path, spec: TaskSpec) -> bool:
+        """Create the task's directory: True for the one start that made it. Another start
+        waits (10 s at most) until the winner has recorded every container it spawned."""
+        try:
+            directory.mkdir(parents=True)
+            return True
+        except FileExistsError:
+            pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if (directory / "result.json").exists() or all(
+                (directory / c.name / "wrapper.json").exists() for c in spec.containers
+            ):
+                break
+            time.sleep(0.005)
+        return False
 
     def _open_streams(self, spec: TaskSpec, logs: LogSink | None) -> list[str | None]:
         return [
@@ -526,7 +560,6 @@ class LocalRunner:
             return
         shipped = state.read_json(container.directory / "shipped.json") or {}
         base = int(shipped.get("bytes", 0))
-        container.shipped_base = base
         record = container.directory / "shipped.json"
 
         def remember(shipper: Shipper) -> None:

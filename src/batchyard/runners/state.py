@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,40 @@ def from_epoch(seconds: float) -> datetime:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class Followed:
+    """The tasks this process follows, by key (state directory + task id).
+
+    Two starts of one task in one process (two runner objects, a retried dispatch) must not
+    follow it twice: both would ship its output. ``start`` runs under the key's lock and
+    returns the task already followed, if any.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._tasks: dict[str, Any] = {}
+
+    def lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def get(self, key: str) -> Any:
+        with self._guard:
+            return self._tasks.get(key)
+
+    def put(self, key: str, task: Any) -> None:
+        with self._guard:
+            self._tasks[key] = task
+
+    def drop(self, key: str, task: Any) -> None:
+        with self._guard:
+            if self._tasks.get(key) is task:
+                del self._tasks[key]
+                lock = self._locks.get(key)
+                if lock is not None and not lock.locked():
+                    del self._locks[key]
+
+
+FOLLOWED = Followed()
