@@ -38,6 +38,14 @@ def test_task_exit_code_and_logs(ecs: Any, logs: Any, local_cluster: str) -> Non
     assert instants == sorted(instants)
     assert stopped["version"] > task["version"]
     assert {"name": "batchyard.runner", "value": "local"} in stopped["attributes"]
+    by_tester = ecs.list_tasks(cluster=local_cluster, startedBy="tester", desiredStatus="STOPPED")
+    assert by_tester["taskArns"] == [task["taskArn"]]
+    assert (
+        ecs.list_tasks(cluster=local_cluster, startedBy="other", desiredStatus="STOPPED")[
+            "taskArns"
+        ]
+        == []
+    )
 
     task_id = task["taskArn"].rsplit("/", 1)[1]
     stream = f"ecs/app/{task_id}"
