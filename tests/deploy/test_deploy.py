@@ -441,3 +441,27 @@ def test_definition_substitutions(cli: Cli, server: RunningServer, tmp_path: Pat
         "TaskDefinition": "${Unset}",
     }
     assert "Nothing to do." in cli("deploy", "-f", str(path)).stdout
+
+
+def test_a_schedule_may_target_a_state_machine_by_arn(
+    cli: Cli, server: RunningServer, tmp_path: Path
+) -> None:
+    sfn = server.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="elsewhere",
+        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
+    text = (
+        f"project: by-arn\nschedules:\n  hourly:\n    expression: rate(1 hour)\n    target: {arn}\n"
+    )
+    path = write(tmp_path / "batchyard.yaml", text)
+    result = cli("deploy", "-f", str(path))
+    assert result.exit_code == 0, result.output
+    schedule = server.client("scheduler").get_schedule(Name="hourly", GroupName="by-arn")
+    assert schedule["Target"]["Arn"] == arn
+    assert "Nothing to do." in cli("deploy", "-f", str(path)).stdout
+    bad = write(tmp_path / "bad.yaml", text.replace(arn, "arn:aws:lambda:us-east-1:1:function:f"))
+    refused = cli("deploy", "-f", str(bad))
+    assert refused.exit_code == 1
+    assert "schedules.hourly.target: a target ARN must be a state machine's ARN" in refused.stderr

@@ -369,7 +369,10 @@ def _schedules(check: Checker, top: dict[str, Any], project: Project) -> None:
                 where = "timezone" if "Timezone" in str(exc) else "expression"
                 check.add((*path, where), str(exc))
         target = check.text(settings, "target", path, required=True)
-        if target is not None and target not in project.state_machines:
+        if target is not None and target.startswith("arn:"):
+            if ":states:" not in target or ":stateMachine:" not in target:
+                check.add((*path, "target"), "a target ARN must be a state machine's ARN")
+        elif target is not None and target not in project.state_machines:
             known = ", ".join(project.state_machines) or "none"
             check.add(
                 (*path, "target"),

@@ -134,6 +134,8 @@ def _put_schedule(ctx: Context, call: Callable[..., Any], schedule: Schedule) ->
 
 
 def _target_arn(ctx: Context, schedule: Schedule) -> str:
+    if schedule.target.startswith("arn:"):
+        return schedule.target
     sfn = ctx.c.stepfunctions
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
@@ -172,7 +174,8 @@ def _schedule_changes(ctx: Context, schedule: Schedule, current: dict[str, Any])
             f"timezone {current.get('ScheduleExpressionTimezone')} -> {schedule.timezone}"
         )
     target = current.get("Target", {})
-    if not str(target.get("Arn", "")).endswith(f":stateMachine:{schedule.target}"):
+    have = str(target.get("Arn", ""))
+    if have != schedule.target and not have.endswith(f":stateMachine:{schedule.target}"):
         changed.append(f"target -> {schedule.target}")
     if target.get("RoleArn") != schedule.role:
         changed.append("role")
