@@ -73,7 +73,7 @@ MAX_BACKOFF_S = 300.0
 QUEUE_RECHECK = timedelta(seconds=1)
 # Slots due this soon are prepared (schedule re-read, policies looked up) before their time,
 # then delivered at it: an UpdateSchedule this close to a slot may miss that slot.
-PREPARE = timedelta(milliseconds=250)
+PREPARE = timedelta(milliseconds=500)
 
 
 def _utc_now() -> datetime:
