@@ -96,16 +96,21 @@ def test_missing_log_group_fails_to_start_unless_created(
 def test_restarted_runner_reattaches_instead_of_starting_again(
     new_runner: Callable[[], Runner], make_spec: SpecFactory, store: LogStore
 ) -> None:
-    spec = make_spec(["sh", "-c", "echo one; sleep 1.5; echo two; exit 4"])
+    spec = make_spec(
+        ["sh", "-c", "echo one; echo err-one >&2; sleep 1.5; echo two; echo err-two >&2; exit 4"]
+    )
     first = new_runner()
     first.start(spec, store)
-    time.sleep(0.5)
+    time.sleep(0.7)
     first.close()  # the server goes away; the task keeps running
     second = new_runner()
     exit = finished(second.start(spec, store))
     assert exit.containers[0].exit_code == 4
-    # "one" once: the task was not started a second time, and no line was shipped twice
-    assert messages(store, spec.task_id) == ["one", "two"]
+    # each line once: the task was not started a second time, no line was shipped twice
+    lines = messages(store, spec.task_id)
+    assert sorted(lines) == ["err-one", "err-two", "one", "two"]
+    assert lines.index("one") < lines.index("two")
+    assert lines.index("err-one") < lines.index("err-two")
 
 
 def test_exit_while_no_runner_watched_is_reported(
