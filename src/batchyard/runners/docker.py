@@ -238,7 +238,7 @@ class DockerTask:
             stopped_reason=self._stop_reason,
         )
         self._directory.mkdir(parents=True, exist_ok=True)
-        state.write_json(self._directory / "result.json", _exit_to_json(self._exit))
+        state.write_json(self._directory / "result.json", state.exit_to_json(self._exit))
 
     def _remove(self) -> None:
         """The exit is reported (and recorded): the containers may go."""
@@ -289,27 +289,6 @@ def _skip_lines(payload: bytes, skip: dict[int, int], source: int) -> bytes:
         position = newline + 1
         skip[source] -= 1
     return payload[position:]
-
-
-def _exit_to_json(exit: TaskExit) -> dict[str, Any]:
-    return {
-        "containers": [[c.name, c.exit_code, c.reason] for c in exit.containers],
-        "started_at": None if exit.started_at is None else exit.started_at.timestamp(),
-        "stopped_at": exit.stopped_at.timestamp(),
-        "stop_code": exit.stop_code,
-        "stopped_reason": exit.stopped_reason,
-    }
-
-
-def _exit_from_json(data: dict[str, Any]) -> TaskExit:
-    started = data.get("started_at")
-    return TaskExit(
-        containers=[ContainerExit(n, code, reason) for n, code, reason in data["containers"]],
-        started_at=None if started is None else state.from_epoch(started),
-        stopped_at=state.from_epoch(data["stopped_at"]),
-        stop_code=data.get("stop_code"),
-        stopped_reason=data.get("stopped_reason"),
-    )
 
 
 class DockerRunner:
@@ -415,7 +394,7 @@ class DockerRunner:
             state.check_name(c.name, "container name")
         result = state.read_json(directory / "result.json")
         if result is not None:
-            return DockerTask.finished(self, spec, _exit_from_json(result))
+            return DockerTask.finished(self, spec, state.exit_from_json(result))
         existing: dict[str, dict[str, Any]] = {}
         for c in spec.containers:
             found = self._inspect_settled(container_name(spec.task_id, c.name))

@@ -14,9 +14,9 @@ How a process is launched, so that nothing is lost when the server restarts::
        setsid sh -c 'ulimit ...; echo $$ > "$pidfile"; exec "$@"'  # the command's own session
           <entryPoint + command>
 
-* The wrapper is a session of its own, detached from the server, with stdout and stderr going
-  to a file (``output.log``), so a server that dies neither kills it nor leaves it writing to a
-  closed pipe. It outlives the command and records its exit code (``128 + signal`` when killed,
+* The wrapper is a session of its own, detached from the server, the command's stdout and
+  stderr going to one file (``output.log``, in the order written), so a server that dies
+  neither kills it nor leaves it writing to a closed pipe. It outlives the command and records its exit code (``128 + signal`` when killed,
   as Docker reports it) in ``exit``.
 * The command runs in a process group of its own (``setsid``): ``stop`` signals that group
   (SIGTERM, then SIGKILL after ``stop_grace_seconds``), everything the command started
@@ -157,7 +157,7 @@ class LocalTask:
     @classmethod
     def finished(cls, runner: LocalRunner, spec: TaskSpec, result: dict[str, Any]) -> LocalTask:
         task = cls(runner, spec, runner.task_dir(spec.task_id), [], state.now(), None)
-        task._exit = _exit_from_json(result)
+        task._exit = state.exit_from_json(result)
         task._started_at = task._exit.started_at or task._exit.stopped_at
         task._done.set()
         return task
@@ -301,7 +301,7 @@ class LocalTask:
             stop_code=stop_code,
             stopped_reason=self._stop_reason,
         )
-        state.write_json(self.directory / "result.json", _exit_to_json(self._exit))
+        state.write_json(self.directory / "result.json", state.exit_to_json(self._exit))
         for container in self._containers:  # shipped (or nowhere to go): the file is done
             with contextlib.suppress(FileNotFoundError):
                 container.log_file.unlink()
@@ -314,27 +314,6 @@ def _alive(container: _Container) -> bool:
         return False
     ready, _, _ = select.select([container.pidfd], [], [], 0)
     return not ready
-
-
-def _exit_to_json(exit: TaskExit) -> dict[str, Any]:
-    return {
-        "containers": [[c.name, c.exit_code, c.reason] for c in exit.containers],
-        "started_at": None if exit.started_at is None else state.to_epoch(exit.started_at),
-        "stopped_at": state.to_epoch(exit.stopped_at),
-        "stop_code": exit.stop_code,
-        "stopped_reason": exit.stopped_reason,
-    }
-
-
-def _exit_from_json(data: dict[str, Any]) -> TaskExit:
-    started = data.get("started_at")
-    return TaskExit(
-        containers=[ContainerExit(n, code, reason) for n, code, reason in data["containers"]],
-        started_at=None if started is None else state.from_epoch(started),
-        stopped_at=state.from_epoch(data["stopped_at"]),
-        stop_code=data.get("stop_code"),
-        stopped_reason=data.get("stopped_reason"),
-    )
 
 
 class LocalRunner:

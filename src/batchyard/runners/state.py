@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from batchyard.runners.base import ContainerExit, TaskExit
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
 
@@ -48,6 +50,28 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (FileNotFoundError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def exit_to_json(exit: TaskExit) -> dict[str, Any]:
+    """A task's exit as recorded in ``result.json``."""
+    return {
+        "containers": [[c.name, c.exit_code, c.reason] for c in exit.containers],
+        "started_at": None if exit.started_at is None else exit.started_at.timestamp(),
+        "stopped_at": exit.stopped_at.timestamp(),
+        "stop_code": exit.stop_code,
+        "stopped_reason": exit.stopped_reason,
+    }
+
+
+def exit_from_json(data: dict[str, Any]) -> TaskExit:
+    started = data.get("started_at")
+    return TaskExit(
+        containers=[ContainerExit(n, code, reason) for n, code, reason in data["containers"]],
+        started_at=None if started is None else from_epoch(started),
+        stopped_at=from_epoch(data["stopped_at"]),
+        stop_code=data.get("stop_code"),
+        stopped_reason=data.get("stopped_reason"),
+    )
 
 
 def to_epoch(moment: datetime) -> float:
