@@ -141,6 +141,12 @@ def test_every_command_explains_itself(path: str) -> None:
     assert (command.help or command.short_help or "").strip(), f"batchyard {path} has no help"
 
 
+@pytest.mark.parametrize("path", sorted(p for p in _COMMANDS if p))
+def test_every_command_appears_in_a_guide(path: str) -> None:
+    """Beyond the generated reference, a guide shows each command at work."""
+    assert f"batchyard {path}" in _guides_text(), f"show `batchyard {path}` in a guide"
+
+
 _SERVER_OPTIONS = sorted(
     opt
     for param in _COMMANDS["server"].params
