@@ -469,7 +469,7 @@ def test_sync_task_survives_a_server_kill(tmp_path: Path) -> None:
         }
         sfn = server.client("stepfunctions")
         machine = sfn.create_state_machine(
-            name="k", definition=json.dumps(definition), roleArn="arn:aws:iam::1:role/r"
+            name="k", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
         )["stateMachineArn"]
         execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
         deadline = time.monotonic() + EXECUTION_TIMEOUT_S

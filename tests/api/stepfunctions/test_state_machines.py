@@ -70,6 +70,21 @@ def test_create_refuses_invalid_definitions_names_and_logging(sfn: Any) -> None:
     assert error_of(described)[1] == "Version description can only be set when publish is true"
 
 
+def test_create_and_update_refuse_a_malformed_role_arn(sfn: Any) -> None:
+    # The role is not assumed here (no IAM), but its ARN is checked as AWS checks it.
+    with pytest.raises(sfn.exceptions.InvalidArn) as created:
+        sfn.create_state_machine(name=_name(), definition=definition(), roleArn="not-an-arn")
+    assert error_of(created) == ("InvalidArn", "Invalid Role Arn: 'not-an-arn'")
+    arn = sfn.create_state_machine(name=_name(), definition=definition(), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    with pytest.raises(sfn.exceptions.InvalidArn) as updated:
+        sfn.update_state_machine(stateMachineArn=arn, roleArn=lambda_arn)
+    assert error_of(updated) == ("InvalidArn", f"Invalid Role Arn: '{lambda_arn}'")
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] == ROLE  # nothing lost
+
+
 def test_missing_and_malformed_arns(sfn: Any) -> None:
     missing = f"{PREFIX}:stateMachine:nothing-here"
     with pytest.raises(sfn.exceptions.StateMachineDoesNotExist) as caught:

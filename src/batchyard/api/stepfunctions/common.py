@@ -74,6 +74,15 @@ def invalid_arn(arn: str) -> AwsError:
     return AwsError("InvalidArn", f"Invalid Arn: 'Invalid ARN prefix: {arn}'")
 
 
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
+
+
+def check_role_arn(role_arn: str) -> None:
+    """An IAM role ARN in form (its existence and trust policy are not checked: no IAM here)."""
+    if not ROLE_ARN.fullmatch(role_arn):
+        raise AwsError("InvalidArn", f"Invalid Role Arn: '{role_arn}'")
+
+
 def wrong_resource(kind: str) -> AwsError:
     return AwsError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {kind}'")
 

@@ -24,6 +24,7 @@ from batchyard.api.stepfunctions.common import (
     Result,
     all_machines,
     check_name,
+    check_role_arn,
     get_execution,
     machine_arn_of,
     machine_missing,
@@ -152,6 +153,7 @@ def create_state_machine(backend: Backend, params: Params) -> Result:
         raise validation(NO_DESCRIPTION_WITHOUT_PUBLISH)
     name = params["name"]
     check_name(name)
+    check_role_arn(params["roleArn"])
     machine_type = params.get("type") or "STANDARD"
     logging = logging_configuration(backend, params.get("loggingConfiguration"))
     arn = backend.machine_arn(name)
@@ -279,6 +281,8 @@ def update_state_machine(backend: Backend, params: Params) -> Result:
         )
     if params.get("versionDescription") and not params.get("publish"):
         raise validation(NO_DESCRIPTION_WITHOUT_PUBLISH)
+    if params.get("roleArn") is not None:
+        check_role_arn(params["roleArn"])
     if params.get("definition") is not None:
         check_definition(params["definition"], machine.type)
     logging = (
