@@ -353,3 +353,19 @@ def test_a_port_taken_before_the_server_binds_it_is_tried_again(
             assert "address already in use" in server.log_path.read_text()
         finally:
             server.stop()
+
+
+def test_only_a_static_binary_is_put_alone_in_an_image(tmp_path: Path) -> None:
+    """The Docker image is built from the host's busybox only when it needs no loader."""
+    text = tmp_path / "script.sh"
+    text.write_text("#!/bin/sh\n", encoding="utf-8")
+    assert not demo._is_static(str(text))
+    assert not demo._is_static(sys.executable)  # CPython is linked dynamically
+    assert not demo._is_static(str(tmp_path / "missing"))
+    static = Path("/bin/busybox")
+    if (
+        static.exists()
+        and b"statically linked"
+        in subprocess.run(["file", "-L", str(static)], capture_output=True, check=False).stdout
+    ):
+        assert demo._is_static(str(static))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import boto3  # type: ignore[import-untyped]
 import typer
@@ -492,7 +492,7 @@ def docker_image(image: str = "busybox:latest") -> str | None:
         if type(exc).__name__ != "ImageNotFound":
             return None
     busybox = shutil.which("busybox")
-    if busybox is None or b"statically linked" not in _file_kind(busybox):
+    if busybox is None or not _is_static(busybox):
         return None
     repository, tag = image.split(":")
     try:
@@ -505,11 +505,24 @@ def docker_image(image: str = "busybox:latest") -> str | None:
     return "built"
 
 
-def _file_kind(path: str) -> bytes:
+def _is_static(path: str) -> bool:
+    """Whether an ELF executable needs no dynamic loader (no PT_INTERP program header), so
+    that it runs alone in an otherwise empty image."""
     try:
-        return subprocess.run(["file", "-L", path], capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return b""
+        with open(path, "rb") as binary:
+            header = binary.read(64)
+            if header[:4] != b"\x7fELF" or header[4] != 2:  # 64-bit ELF only
+                return False
+            order: Literal["little", "big"] = "little" if header[5] == 1 else "big"
+            table = int.from_bytes(header[32:40], order)  # e_phoff
+            size = int.from_bytes(header[54:56], order)  # e_phentsize
+            count = int.from_bytes(header[56:58], order)  # e_phnum
+            binary.seek(table)
+            entries = binary.read(size * count)
+    except OSError:
+        return False
+    kinds = {int.from_bytes(entries[i : i + 4], order) for i in range(0, len(entries), size)}
+    return 3 not in kinds  # PT_INTERP
 
 
 def _busybox_rootfs(busybox: Path) -> bytes:
