@@ -7,10 +7,23 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import batchyard.ecs.tables
+import batchyard.functions.repository
+import batchyard.scheduler.tables
+import batchyard.web.saved_queries
 from batchyard.store import open_store
 from batchyard.store.connection import Database, create_engine, normalize_url, utc_now
 from batchyard.store.migrate import alembic_config, head_revision
 from batchyard.store.schema import metadata
+
+# The packages that keep their own tables in the shared metadata (migrations 0003-0006):
+# referenced so that the comparison with the migrated database sees every table.
+OWN_TABLES = (
+    batchyard.ecs.tables,
+    batchyard.functions.repository,
+    batchyard.scheduler.tables,
+    batchyard.web.saved_queries,
+)
 
 # What the engine created itself before revision 0002 (``metadata.create_all`` at start-up).
 _legacy = sa.MetaData()
