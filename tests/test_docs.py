@@ -220,10 +220,11 @@ def _slug(heading: str) -> str:
 
 
 def test_every_link_between_the_docs_resolves() -> None:
-    """Relative links in the guides and the README point at files that exist, and anchors at
+    """Relative links in the guides and the READMEs point at files that exist, and anchors at
     headings that exist (a renamed heading or a moved file breaks this test, not the reader)."""
     broken = []
-    for page in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]:
+    examples = sorted((DOCS.parent / "examples").rglob("README.md"))
+    for page in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md", *examples]:
         text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
         for link in re.findall(r"\]\(([^)\s]+)\)", text):
             if re.match(r"[a-z]+:", link):
