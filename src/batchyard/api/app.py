@@ -68,6 +68,9 @@ class ServerConfig:
     credentials: dict[str, str] | None = None
     # Refuse handler output with members the model lacks (tests turn this on).
     strict_output: bool = False
+    # Where ECS tasks run unless a cluster's batchyard:runner tag says otherwise: "local",
+    # "docker", "ecs", or None/"auto" (BATCHYARD_RUNNER, else docker when an engine answers).
+    runner: str | None = None
 
     def resolved_credentials(self) -> dict[str, str]:
         if self.credentials:

@@ -31,11 +31,20 @@ def server(
         str | None,
         typer.Option(envvar="BATCHYARD_SECRET_ACCESS_KEY", help="Its secret key."),
     ] = None,
+    runner: Annotated[
+        str,
+        typer.Option(
+            envvar="BATCHYARD_RUNNER",
+            help="Where ECS tasks run: auto (docker when an engine answers, else local), "
+            "local, docker or ecs; a cluster's batchyard:runner tag overrides it.",
+        ),
+    ] = "auto",
     log_level: Annotated[
         str, typer.Option(help="debug (one line per request), info, warning or error.")
     ] = "info",
 ) -> None:
-    """Serve Step Functions and CloudWatch Logs over HTTP; stop with SIGTERM or Ctrl-C.
+    """Serve Step Functions, CloudWatch Logs, ECS, Lambda, EventBridge Scheduler and the web
+    console over HTTP; stop with SIGTERM or Ctrl-C.
 
     On a loopback address clients sign with access key "test" and secret "test" unless
     credentials are configured; any other address requires configured credentials.
@@ -58,6 +67,7 @@ def server(
         region=region,
         account_id=account_id,
         credentials=credentials,
+        runner=runner,
     )
     try:
         serve(config, log_level=log_level.lower())
