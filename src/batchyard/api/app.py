@@ -158,6 +158,10 @@ class App:
                 worker.stop()
             except Exception:
                 log.exception("stopping %s failed", type(worker).__name__)
+        self.close()
+
+    def close(self) -> None:
+        """Run the shutdown steps (also alone, when building the app failed half-way)."""
         for closer in reversed(self._closers):
             try:
                 closer()

@@ -62,6 +62,15 @@ class RetentionWorker:
 def build_app(config: ServerConfig) -> App:
     """The server's ``App``: every service and worker, data under ``config.data_dir``."""
     app = App(config)  # checks the credentials before anything is created on disk
+    try:
+        _install(app, config)
+    except BaseException:
+        app.close()  # a half-built server must not keep its stores open or its locks held
+        raise
+    return app
+
+
+def _install(app: App, config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = LogStore(
         str(config.data_dir / "logs.duckdb"),
@@ -86,7 +95,6 @@ def build_app(config: ServerConfig) -> App:
     from batchyard.web.wiring import install as install_console  # web imports api: no cycle
 
     install_console(app, stepfunctions=backend, logs=store, functions=functions)
-    return app
 
 
 class _Server(uvicorn.Server):
