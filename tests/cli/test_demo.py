@@ -58,6 +58,8 @@ def test_the_demo_runs_the_nightly_batch_and_prints_its_run_times(tmp_path: Path
     rows = ROW.findall(output)
     executions = {row[1] for row in rows}
     assert len(executions) >= 3, output
+    ran = re.search(r"^(\d+) executions \(SUCCEEDED\)", output, re.M)
+    assert ran and int(ran.group(1)) == len(executions), output  # a row set for each run
     for execution in executions:
         commands = sorted(row[2] for row in rows if row[1] == execution)
         assert commands == sorted(COMMANDS), (execution, output)
