@@ -670,13 +670,11 @@ class _Run:
         self.console.print(
             "[bold]batchyard demo[/bold]: a nightly batch of three rake commands, moved off cron"
         )
-        environment = {
-            "BATCHYARD_RUNNER": runner,
-            # The scheduler's test-only rate(N seconds), so that slots come during the demo.
-            "BATCHYARD_SCHEDULER_SECOND_RATES": "1",
-        }
+        # The scheduler's test-only rate(N seconds), so that slots come during the demo.
+        environment = {"BATCHYARD_SCHEDULER_SECOND_RATES": "1"}
+        arguments = ["--log-level", "warning", "--runner", runner]
         with self.console.status("starting batchyard server"):
-            server = DemoServer.start(self.directory, ["--log-level", "warning"], environment)
+            server = DemoServer.start(self.directory, arguments, environment)
         succeeded = False
         try:
             self.say("server", f"{server.url} (pid {server.process.pid}, data in {self.directory})")
