@@ -5,6 +5,7 @@ What this proves and what it cannot is written in ``runners/ecs.py``'s docstring
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -248,3 +249,56 @@ def test_mapping_of_a_stopped_task() -> None:
 def test_make_runner_builds_an_ecs_runner(aws: dict[str, Any]) -> None:
     runner = make_runner("ecs", {"region": REGION, "cluster": "batch"})
     assert isinstance(runner, EcsRunner) and runner.cluster == "batch"
+
+
+def test_timeout_stops_the_task_with_a_reason(runner: EcsRunner) -> None:
+    timed = dataclasses.replace(spec(), timeout_seconds=0.2)
+    exit = runner.start(timed, None).wait(10)
+    assert exit is not None
+    assert exit.stopped_reason == "Task timed out after 0.2 seconds"
+
+
+class ScriptedEcs:
+    """An ECS client answering RunTask / DescribeTasks from a script: the shapes moto never
+    produces (a task that fails to start, RunTask failures)."""
+
+    def __init__(self, run: dict[str, Any], described: list[dict[str, Any]]) -> None:
+        self.run = run
+        self.described = described
+
+    def list_tasks(self, **_: Any) -> dict[str, Any]:
+        return {"taskArns": []}
+
+    def run_task(self, **_: Any) -> dict[str, Any]:
+        return self.run
+
+    def describe_tasks(self, **_: Any) -> dict[str, Any]:
+        return {"tasks": [self.described.pop(0) if len(self.described) > 1 else self.described[0]]}
+
+
+def test_a_task_stopped_before_running_is_a_start_failure_with_aws_reason() -> None:
+    arn = "arn:aws:ecs:eu-west-1:123456789012:task/batch/abc"
+    reason = "ResourceInitializationError: failed to configure ENI: context deadline exceeded"
+    client = ScriptedEcs(
+        {"tasks": [{"taskArn": arn, "lastStatus": "PROVISIONING"}], "failures": []},
+        [
+            {"taskArn": arn, "lastStatus": "PENDING"},
+            {"taskArn": arn, "lastStatus": "STOPPED", "stopCode": "TaskFailedToStart",
+             "stoppedReason": reason},
+        ],
+    )  # fmt: skip
+    runner = EcsRunner(REGION, poll_interval=0.01, client=client, logs_client=object())
+    with pytest.raises(StartFailure) as failure:
+        runner.start(spec(), None)
+    assert failure.value.reason == reason
+
+
+def test_run_task_failures_are_start_failures() -> None:
+    client = ScriptedEcs(
+        {"tasks": [], "failures": [{"arn": "arn:x", "reason": "MISSING", "detail": "no ENI"}]},
+        [{}],
+    )
+    runner = EcsRunner(REGION, client=client, logs_client=object())
+    with pytest.raises(StartFailure) as failure:
+        runner.start(spec(), None)
+    assert failure.value.reason == "MISSING (no ENI)"

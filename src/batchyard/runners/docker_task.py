@@ -30,6 +30,7 @@ _log = logging.getLogger(__name__)
 @dataclass
 class EngineContainer:
     """One container of a Docker task: the engine's id, its exit, its log shipping."""
+
     spec: ContainerSpec
     cid: str  # the engine's container id
     name: str

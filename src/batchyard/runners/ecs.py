@@ -12,17 +12,24 @@ repeated ``RunTask`` return the task already started, so no task runs twice.
 It then follows the task with ``DescribeTasks`` until ``lastStatus`` is ``STOPPED``: a task
 that stops with ``stopCode: TaskFailedToStart`` before RUNNING is a :class:`StartFailure` with
 AWS's own ``stoppedReason``; otherwise the real ``stopCode``, ``stoppedReason`` and
-``containers[].exitCode/reason`` become the :class:`TaskExit`. Container output is read from
-CloudWatch Logs (the ``awslogs`` group and the stream ``prefix/container/<AWS task id>``) with
-``GetLogEvents`` and forwarded into the log sink, under the batchyard task id's stream.
+``containers[].exitCode/reason`` become the :class:`TaskExit`. ECS has no task timeout:
+``timeout_seconds`` is enforced with a StopTask whose reason says so. Container output is
+read from CloudWatch Logs (the ``awslogs`` group and the stream
+``prefix/container/<AWS task id>``) with ``GetLogEvents`` and forwarded into the log sink,
+under the batchyard task id's stream, one event for one event.
 
-Tested against moto's ECS (``tests/runners/test_ecs.py``): the RunTask request (cluster,
-launch type, network configuration, overrides, ``clientToken``, ``startedBy``), idempotency by
-task id (a second runner object re-attaches instead of starting a second task), StopTask and
-the UserInitiated exit, the mapping of a STOPPED task (a recorded DescribeTasks shape, moto
-does not produce ``stopCode`` or exit codes), and log forwarding from moto's CloudWatch Logs.
-Not tested, because this sandbox cannot reach AWS: real Fargate timings, AWS's clientToken
-window, throttling and retries of the real API, IAM.
+Tested against moto's ECS and CloudWatch Logs (``tests/runners/test_ecs.py``), because this
+sandbox cannot reach AWS: the RunTask request (cluster, launch type, network configuration,
+overrides, ``clientToken`` on the wire, ``startedBy``), idempotency by task id (a second runner
+object re-attaches instead of starting a second task), StopTask (its reason reaches the exit;
+moto sets no ``stopCode``), the timeout's StopTask, log forwarding, and the mapping of a
+STOPPED task from a DescribeTasks shape recorded on AWS (moto produces neither ``stopCode`` nor
+exit codes). A task stopping with ``TaskFailedToStart`` before RUNNING and RunTask
+``failures[]``, which moto never produces, are tested with a scripted client.
+
+Not tested: a task that ends by itself (moto's tasks run until stopped), AWS's own clientToken
+window, real Fargate timings, throttling, IAM. Known gap: after a re-attach, log forwarding
+starts again from the head of the AWS stream, so lines forwarded before are forwarded twice.
 """
 
 from __future__ import annotations
@@ -86,6 +93,7 @@ class EcsTask:
         self._detached = False
         self._wake = threading.Event()
         self._forwarders: list[_LogForwarder] = []
+        self._timeout_sent = False
         self._thread = threading.Thread(
             target=self._follow, name=f"ecs-task-{spec.task_id}", daemon=True
         )
@@ -121,6 +129,14 @@ class EcsTask:
                         forwarder.pump(final=True)
                     self._exit = to_task_exit(task)
                     return
+                timeout = self.spec.timeout_seconds
+                if (
+                    timeout is not None
+                    and not self._timeout_sent
+                    and time.time() >= self._started_at.timestamp() + timeout
+                ):  # ECS has no task timeout: batchyard's is a StopTask with a reason
+                    self._timeout_sent = True
+                    self.stop(f"Task timed out after {timeout:g} seconds")
                 self._wake.wait(self._runner.poll_interval)
                 self._wake.clear()
         except Exception:

@@ -41,6 +41,7 @@ def read_int(path: Path) -> int | None:
 @dataclass
 class HostContainer:
     """One container of a local task: its processes, files and log shipping."""
+
     spec: ContainerSpec
     directory: Path
     proc: subprocess.Popen[bytes] | None = None  # set when this runner object spawned it
