@@ -610,9 +610,11 @@ def demo(
 
     Starts `batchyard server` on a free loopback port, deploys the example project through
     the AWS APIs (three container tasks, a state machine that retries start failures,
-    execution logging at level ALL, a cron schedule), lets several schedule slots fire,
-    waits for the executions and prints the result of the run-time Logs Insights query. The
-    server stops at the end unless --keep. Exit code 0 when every execution succeeded.
+    execution logging at level ALL, a cron schedule), lets several schedule slots fire (a
+    rate(10 seconds) schedule: the scheduler's test-only extension), waits for the
+    executions and prints the result of the run-time Logs Insights query. The server stops
+    at the end unless --keep. Exit code 0 when every execution succeeded, 1 when one failed
+    or the demo could not run, 2 on bad usage.
     """
     console = Console(highlight=False)
     began = datetime.now(UTC)
