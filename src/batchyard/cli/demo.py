@@ -305,22 +305,7 @@ def delete_demo_schedule(clients: Clients, deployed: Deployed) -> None:
             raise
 
 
-# --------------------------------------------------------------------------- slots
-
-
-def start_slots_directly(clients: Clients, state_machine: str, slots: int) -> list[str]:
-    """One execution per slot, started by the demo (when the server runs no scheduler)."""
-    sfn = clients["stepfunctions"]
-    arns = []
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for slot in range(slots):
-        answer = sfn.start_execution(
-            stateMachineArn=state_machine,
-            name=f"demo-{stamp}-slot-{slot + 1}",
-            input=json.dumps({"batch": "nightly", "slot": slot + 1}),
-        )
-        arns.append(answer["executionArn"])
-    return arns
+# --------------------------------------------------------------------------- following the runs
 
 
 @dataclass
@@ -697,11 +682,11 @@ class _Run:
 
     def _demo(self, server: DemoServer, project: project_deploy.Project) -> bool:
         clients = Clients(server.url)
-        missing = {"logs", "stepfunctions", "ecs"} - server.services()
+        missing = {"logs", "stepfunctions", "ecs", "scheduler"} - server.services()
         if missing:
             raise DemoError(
                 "this server does not serve " + ", ".join(sorted(missing)) + "; the demo "
-                "needs CloudWatch Logs, Step Functions and ECS"
+                "needs CloudWatch Logs, Step Functions, ECS and EventBridge Scheduler"
             )
         with self.console.status(f"deploying {project.name} (batchyard deploy)"):
             deployed = deploy(clients, project)
@@ -718,20 +703,12 @@ class _Run:
             )
         for schedule in deployed.schedules:
             self.say("schedule", f"{schedule} (the nightly slot, as the example declares it)")
-        if "scheduler" in server.services():
-            rate = schedule_demo_slots(clients, deployed, SLOT_SECONDS)
-            self.say(
-                "slots",
-                f"{DEMO_SCHEDULE}: {rate} on the same state machine — batchyard's test-only "
-                f"seconds rate (AWS's finest is a minute), deleted after {self.slots} slots",
-            )
-        else:
-            start_slots_directly(clients, deployed.state_machine_arn, self.slots)
-            self.say(
-                "slots",
-                f"this server runs no scheduler: the demo started {self.slots} executions "
-                "itself, one per slot",
-            )
+        rate = schedule_demo_slots(clients, deployed, SLOT_SECONDS)
+        self.say(
+            "slots",
+            f"{DEMO_SCHEDULE}: {rate} on the same state machine — batchyard's test-only "
+            f"seconds rate (AWS's finest is a minute), deleted after {self.slots} slots",
+        )
         succeeded = self._wait(clients, deployed)
         groups = [deployed.execution_log_group, *deployed.task_log_groups]
         rows = run_time_query(clients, groups, self.began)
