@@ -145,3 +145,20 @@ def test_long_lines_are_split_and_both_streams_shipped(
     long_parts = [m for m in lines if m.startswith("x")]
     assert [len(m) for m in long_parts] == [262_118, 300_000 - 262_118]
     assert "err" in lines
+
+
+def test_a_container_created_but_never_started_is_started_on_reattach(
+    runner: DockerRunner, store: LogStore, client: Any
+) -> None:
+    """The server died between create and start: the next start starts it, output included."""
+    task_spec = spec(["sh", "-c", "echo from the created container; exit 5"])
+    client.containers.create(
+        busybox_image(),
+        task_spec.containers[0].command,
+        name=container_name(task_spec.task_id, "app"),
+        network_mode="none",
+        labels={"batchyard.task-arn": task_spec.task_arn},
+    )
+    exit = runner.start(task_spec, store).wait(30)
+    assert exit is not None and exit.containers[0].exit_code == 5
+    assert messages(store, task_spec.task_id) == ["from the created container"]

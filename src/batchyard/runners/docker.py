@@ -201,6 +201,8 @@ class DockerRunner:
                     if not replay:
                         created.append(found["Id"])
                 state_info = found.get("State", {})
+                if state_info.get("Status") == "created":  # never started: nothing to replay
+                    replay = False
                 container = EngineContainer(
                     c,
                     found["Id"],
