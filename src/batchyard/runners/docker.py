@@ -1,7 +1,8 @@
 """The ``docker`` runner: each container of a task as a Docker container (Docker SDK).
 
-Works against any engine the SDK reaches: ``DOCKER_HOST`` or the default socket, and Podman's
-Docker-compatible socket the same way (``base_url: unix:///run/podman/podman.sock``).
+Works against any engine the SDK reaches: ``DOCKER_HOST`` or the default socket; Podman's
+Docker-compatible socket is meant to work the same way (``base_url:
+unix:///run/podman/podman.sock``), but only Docker 20.10 was tested here.
 
 * **Names are deterministic**: ``batchyard-<task_id>-<container>``. ``start`` of a task whose
   containers exist re-attaches to them (a restarted server, another replica) instead of

@@ -6,7 +6,9 @@ minimal environment (``PATH``, ``HOME``, ``LANG``) plus the container's own, in 
 ``workingDirectory`` (or a fresh directory of the task), under ``RLIMIT_AS`` = the container's
 (else the task's) memory in MiB and, when configured, ``RLIMIT_CPU``. A process over its memory
 limit sees its allocations fail; unlike a container it is not OOM-killed, so its exit is its
-own and is not reported as ``OutOfMemoryError``.
+own and is not reported as ``OutOfMemoryError``. CPU units (a share of the machine, not a
+budget) and the network mode have no host-process equivalent and are ignored; an egress proxy
+reaches the process through its environment (``HTTP_PROXY``...), as the ECS service sets it.
 
 How a process is launched, so that nothing is lost when the server restarts::
 
