@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchyard.logs import LogStore
 from batchyard.runners import AwsLogs, StartFailure
@@ -148,3 +151,26 @@ def test_one_million_lines_into_the_log_store_in_order() -> None:
             f"SELECT message FROM {store.events_relation} ORDER BY seq"
         ).fetchall()
     assert [r[0] for r in rows] == [f"line {i}" for i in range(1_000_000)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=40)),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
+    max_events=st.integers(min_value=1, max_value=7),
+)
+def test_any_chunking_ships_exactly_the_non_empty_lines_in_order(
+    lines: list[str], cuts: list[int], max_events: int
+) -> None:
+    data = "".join(line + "\n" for line in lines).encode()
+    sink = RecordingSink()
+    shipper = Shipper(sink, "g", "s", flush_interval=3600, max_events=max_events)
+    points = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    for start, end in itertools.pairwise(points):
+        shipper.feed(data[start:end])
+    shipper.close()
+    shipped = [e["message"] for batch in sink.batches for e in batch]
+    expected = [line.encode().decode() for line in lines if line]
+    assert shipped == expected
+    assert all(0 < len(batch) <= max_events for batch in sink.batches)
+    assert shipper.shipped_bytes == len(data)
