@@ -135,6 +135,24 @@ def test_sigterm_stops_the_demo_and_its_server(tmp_path: Path) -> None:
         os.kill(server_pid, 0)  # stopped and reaped by the demo, not left running
 
 
+@pytest.mark.timeout(120)
+def test_a_demo_out_of_time_says_so_and_stops_its_server(tmp_path: Path) -> None:
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    command = [sys.executable, "-m", "batchyard.cli.main", "demo", "--runner", "local",
+               "--timeout", "3", "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=100,
+    )
+    assert result.returncode == 1
+    assert "executions ended in time" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Server stopped" in result.stdout
+
+
 def test_a_project_the_demo_cannot_run_is_refused_before_a_server_starts(
     tmp_path: Path,
 ) -> None:

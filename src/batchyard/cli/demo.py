@@ -667,6 +667,12 @@ class _Run:
             self.say("server", f"{server.url} (pid {server.process.pid}, data in {self.directory})")
             self.say("tasks", f"run as {how}")
             succeeded = self._demo(server, project)
+        except DemoError as exc:
+            # The data directory (and the log in it) may be removed on the way out.
+            tail = server._log_tail(10)
+            raise DemoError(
+                f"{exc}\nthe server's log ends with:\n{tail}" if tail else str(exc)
+            ) from exc
         finally:
             if self.keep:
                 self.console.print(
@@ -709,7 +715,10 @@ class _Run:
             f"{DEMO_SCHEDULE}: {rate} on the same state machine — batchyard's test-only "
             f"seconds rate (AWS's finest is a minute), deleted after {self.slots} slots",
         )
-        succeeded = self._wait(clients, deployed)
+        try:
+            succeeded = self._wait(clients, deployed)
+        finally:  # a kept server must not go on firing the demo's slots
+            delete_demo_schedule(clients, deployed)
         groups = [deployed.execution_log_group, *deployed.task_log_groups]
         rows = run_time_query(clients, groups, self.began)
         self.console.print(results_table(rows))
