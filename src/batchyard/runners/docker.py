@@ -359,6 +359,9 @@ class DockerRunner:
         else:
             response = api.get(url, params=params, stream=True)
         api._raise_for_status(response)
+        # a container may stay silent for hours: no read timeout on this connection
+        with contextlib.suppress(Exception):
+            api._disable_socket_timeout(api._get_raw_response_socket(response))
         return response
 
     def _shipper(self, spec: TaskSpec, c: ContainerSpec, logs: LogSink, stream: str) -> Shipper:
