@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,7 +78,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def runner(aws: dict[str, Any]) -> Iterator[EcsRunner]:
+def runner(aws: dict[str, Any], tmp_path: Path) -> Iterator[EcsRunner]:
     made = EcsRunner(
         REGION,
         cluster="batch",
@@ -86,6 +87,7 @@ def runner(aws: dict[str, Any]) -> Iterator[EcsRunner]:
         assign_public_ip="ENABLED",
         poll_interval=0.05,
         log_flush_interval=0.0,
+        state_dir=tmp_path,
         client=aws["ecs"],
         logs_client=aws["logs"],
     )
@@ -302,3 +304,45 @@ def test_run_task_failures_are_start_failures() -> None:
     with pytest.raises(StartFailure) as failure:
         runner.start(spec(), None)
     assert failure.value.reason == "MISSING (no ENI)"
+
+
+def test_log_forwarding_resumes_after_a_restart_without_repeating(
+    runner: EcsRunner, aws: dict[str, Any], tmp_path: Path
+) -> None:
+    store = LogStore(None)
+    task_spec = spec()
+    task = runner.start(task_spec, store)
+    aws_stream = f"ecs/app/{task.aws_task_arn.rsplit('/', 1)[-1]}"
+    local_stream = f"ecs/app/{task_spec.task_id}"
+    aws["logs"].create_log_stream(logGroupName=AWS_GROUP, logStreamName=aws_stream)
+    now = int(time.time() * 1000)
+
+    def put(*messages: str, at: int = 0) -> None:
+        aws["logs"].put_log_events(
+            logGroupName=AWS_GROUP,
+            logStreamName=aws_stream,
+            logEvents=[{"timestamp": now + at + i, "message": m} for i, m in enumerate(messages)],
+        )
+
+    def local() -> list[str]:
+        events = store.get_log_events(AWS_GROUP, local_stream, start_from_head=True)["events"]
+        return [e["message"] for e in events]
+
+    put("before 1", "before 2")
+    deadline = time.monotonic() + 10
+    while local() != ["before 1", "before 2"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    runner.close()  # the server goes away
+    put("after", at=10)
+    again = EcsRunner(
+        REGION, cluster="batch", poll_interval=0.05, log_flush_interval=0.0, state_dir=tmp_path,
+        client=aws["ecs"], logs_client=aws["logs"],
+    )  # fmt: skip
+    try:
+        second = again.start(task_spec, store)
+        second.stop()
+        assert second.wait(10) is not None
+    finally:
+        again.close()
+    assert local() == ["before 1", "before 2", "after"]

@@ -28,8 +28,8 @@ exit codes). A task stopping with ``TaskFailedToStart`` before RUNNING and RunTa
 ``failures[]``, which moto never produces, are tested with a scripted client.
 
 Not tested: a task that ends by itself (moto's tasks run until stopped), AWS's own clientToken
-window, real Fargate timings, throttling, IAM. Known gap: after a re-attach, log forwarding
-starts again from the head of the AWS stream, so lines forwarded before are forwarded twice.
+window, real Fargate timings, throttling, IAM. Log forwarding resumes after a re-attach from
+the ``nextForwardToken`` saved under ``state_dir`` once the events before it were shipped.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from batchyard.runners import classify, state
@@ -150,12 +151,16 @@ class EcsTask:
 class _LogForwarder:
     """Copies one container's CloudWatch stream on AWS into the local sink."""
 
-    def __init__(self, logs_client: Any, group: str, aws_stream: str, shipper: Shipper) -> None:
+    def __init__(
+        self, logs_client: Any, group: str, aws_stream: str, shipper: Shipper, record: Path
+    ) -> None:
         self.client = logs_client
         self.group = group
         self.aws_stream = aws_stream
         self.shipper = shipper
-        self.token: str | None = None
+        self.record = record  # the token after the last event shipped: where a re-attach resumes
+        saved = state.read_json(record)
+        self.token: str | None = None if saved is None else saved.get("token")
 
     def pump(self, final: bool = False) -> None:
         while True:
@@ -175,6 +180,9 @@ class _LogForwarder:
             for event in page.get("events", []):
                 self.shipper.feed_event(event["message"], int(event["timestamp"]))
             token = page.get("nextForwardToken")
+            if page.get("events") and token:
+                self.shipper.flush()  # shipped before the token that skips them is saved
+                state.write_json(self.record, {"token": token})
             if not page.get("events") or token == self.token:
                 self.token = token
                 break
@@ -193,7 +201,8 @@ class EcsRunner:
     ("DISABLED"), ``platform_version``, ``task_definition`` (instead of the spec's),
     ``endpoint_url``, ``profile``, ``aws_access_key_id``, ``aws_secret_access_key``,
     ``aws_session_token``, ``poll_interval`` (6 s, as Step Functions polls),
-    ``start_timeout_seconds`` (how long ``start`` waits for RUNNING, 600).
+    ``start_timeout_seconds`` (how long ``start`` waits for RUNNING, 600), ``state_dir`` (where
+    log forwarding records its progress, for a re-attach).
     """
 
     name = "ecs"
@@ -217,6 +226,7 @@ class EcsRunner:
         poll_interval: float = 6.0,
         start_timeout_seconds: float = 600.0,
         log_flush_interval: float = 1.0,
+        state_dir: str | Path | None = None,
         client: Any = None,
         logs_client: Any = None,
     ) -> None:
@@ -248,6 +258,7 @@ class EcsRunner:
         self.poll_interval = poll_interval
         self.start_timeout_seconds = start_timeout_seconds
         self.log_flush_interval = log_flush_interval
+        self.state_dir = Path(state_dir) if state_dir else state.default_state_dir("ecs")
         self._tasks: set[EcsTask] = set()
         self._tasks_lock = threading.Lock()
 
@@ -346,7 +357,12 @@ class EcsRunner:
             aws_stream = (
                 f"{c.logs.stream_prefix}/{c.name}/{aws_id}" if c.logs.stream_prefix else aws_id
             )
-            task._forwarders.append(_LogForwarder(self.logs, c.logs.group, aws_stream, shipper))
+            record = self.state_dir / state.check_name(spec.task_id, "task id")
+            record.mkdir(parents=True, exist_ok=True)
+            forwarder = _LogForwarder(
+                self.logs, c.logs.group, aws_stream, shipper, record / f"{c.name}.forward.json"
+            )
+            task._forwarders.append(forwarder)
         with self._tasks_lock:
             self._tasks.add(task)
         task._thread.start()
