@@ -162,3 +162,18 @@ def test_a_container_created_but_never_started_is_started_on_reattach(
     exit = runner.start(task_spec, store).wait(30)
     assert exit is not None and exit.containers[0].exit_code == 5
     assert messages(store, task_spec.task_id) == ["from the created container"]
+
+
+def test_a_container_silent_longer_than_the_client_timeout_is_followed(
+    tmp_path: Path, store: LogStore
+) -> None:
+    require_docker()
+    import docker
+
+    engine = docker.from_env(version="auto", timeout=1)  # API calls time out after 1 s
+    runner = DockerRunner(state_dir=tmp_path, client=engine)
+    try:
+        exit = runner.start(spec(["sh", "-c", "sleep 2.5; echo late; exit 4"]), store).wait(30)
+    finally:
+        runner.close()
+    assert exit is not None and exit.containers[0].exit_code == 4
