@@ -30,7 +30,9 @@ How a process is launched, so that nothing is lost when the server restarts::
   output from where it stopped, and reports exits recorded while nobody watched.
 
 The task ends when an essential container exits (the others are then stopped, as ECS does),
-when ``timeout_seconds`` passes, or on ``stop``.
+when ``timeout_seconds`` passes, or on ``stop``. Output is read from ``output.log`` every
+``poll_interval`` (50 ms): a line's timestamp is when it was read, at most that much after it
+was written.
 """
 
 from __future__ import annotations
