@@ -9,7 +9,10 @@ service records with ``stopCode: TaskFailedToStart``.
 Everything is idempotent by ``TaskSpec.task_id``: ``start`` of a task that is already running on
 the backend (a restarted server, a takeover by another replica) re-attaches to it instead of
 starting it again — deterministic container names on Docker, ``clientToken``-derived
-``startedBy`` on ECS, a pid file on the local runner.
+``startedBy`` on ECS, a pid file on the local runner. A runner records an ended task's exit so
+that a late ``start`` reports it instead of running the task again, until ``forget``.
+
+Build one from configuration with ``batchyard.runners.make_runner(kind, options)``.
 """
 
 from __future__ import annotations
