@@ -60,6 +60,17 @@ def test_task_exit_code_and_logs(ecs: Any, logs: Any, local_cluster: str) -> Non
     assert sorted(wait_for(lambda: len(lines()) >= 2 and lines())) == ["hi", "oops"]
 
 
+def test_a_stopped_task_leaves_no_runner_state(
+    ecs: Any, local_cluster: str, server: RunningServer
+) -> None:
+    arn = shell_definition(ecs, "tidy", "exit 0")
+    (task,) = ecs.run_task(cluster=local_cluster, taskDefinition=arn)["tasks"]
+    wait_stopped(ecs, local_cluster, task["taskArn"])
+    task_dir = server.data_dir / "runners" / "local" / task["taskArn"].rsplit("/", 1)[1]
+    # The runner's pid file and exit are dropped once STOPPED is stored (just after).
+    assert wait_for(lambda: not task_dir.exists(), timeout=10)
+
+
 def test_stop_task_while_running(ecs: Any, local_cluster: str) -> None:
     arn = shell_definition(ecs, "sleeper", "sleep 60")
     (task,) = ecs.run_task(cluster=local_cluster, taskDefinition=arn)["tasks"]

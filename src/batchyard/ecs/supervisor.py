@@ -271,7 +271,14 @@ class TaskSupervisor:
         if record.last_status != "RUNNING":
             started = handle.started_at
             record = self._update(record, lambda b: documents.running(b, started, ctx.now()))
-        return self._follow(record, key, handle)
+        final = self._follow(record, key, handle)
+        if final is not None:
+            # STOPPED is stored: the runner may drop the exit it kept for a late re-attach.
+            try:
+                runner.forget(record.task_id)
+            except Exception:  # leftover state is harmless; the next task must not suffer
+                log.warning("the %s runner kept task %s's state", kind, record.task_id)
+        return final
 
     def _follow(self, record: TaskRecord, key: str, handle: RunningTask) -> TaskRecord | None:
         """Wait for the task's end, passing on StopTask (from any replica)."""

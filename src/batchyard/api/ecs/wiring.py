@@ -62,7 +62,9 @@ def install_ecs(app: App, config: ServerConfig, store: Store, logs: LogStore | N
     configured_options = runner_options(config)
 
     def options(kind: str) -> Mapping[str, Any]:
-        defaults = {"state_dir": str(state_root / kind)} if kind in ("local", "docker") else {}
+        # Every runner keeps its re-attach state (pid files, exits, log-forwarding progress)
+        # under the data directory, so that it survives a restart.
+        defaults = {"state_dir": str(state_root / kind)}
         return {**defaults, **configured_options.get(kind, {})}
 
     backends = Backends(make_factory(options), lambda: default_runner_kind(configured))
