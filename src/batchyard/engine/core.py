@@ -48,6 +48,7 @@ from batchyard.engine.errors import (
     execution_already_exists,
     execution_does_not_exist,
 )
+from batchyard.engine.invocations import BackgroundInvocations, Key
 from batchyard.engine.journal import Input, to_ms, truncate
 from batchyard.engine.run import Pending, Run, history_rows, replay, to_record
 from batchyard.store import (
@@ -110,6 +111,7 @@ class Core(Dispatch, Answers):
         self.closing = threading.Event()  # set by Engine.stop: the renewer ends
         self.activity_ready = threading.Condition()
         self.work_ready = threading.Event()
+        self.invocations = BackgroundInvocations(self._after_invocation)
         self.on_events: Callable[[Execution, list[Any]], None] | None = None
         # History rows go straight to the driver: the hottest statement of the engine.
         self._insert_sql = FastInsert(history_events).sql[store.dialect == "postgresql"]
@@ -186,7 +188,9 @@ class Core(Dispatch, Answers):
         elif run is None or run.execution.version != execution.version:
             run = self.rebuild(execution)
             self._runs[arn] = run
-            outcomes = self._act_unlocked(run, list(run.tasks.values()), lock)
+            answered = self._answered_in_inbox(arn)
+            tasks = [p for th, p in run.tasks.items() if (th, p.seq) not in answered]
+            outcomes = self._act_unlocked(run, tasks, lock)
             if outcomes is None:
                 return self.now()
             local = outcomes
@@ -433,6 +437,12 @@ class Core(Dispatch, Answers):
                 if key in message:
                     item[key] = message[key]
             return item
+        if kind == "fn":  # a Lambda task's outcome, from the background invocations
+            item = {"k": "task", "th": message["th"], "d": message["d"], "t": t}
+            for key in ("r", "e", "c", "to"):
+                if key in message:
+                    item[key] = message[key]
+            return item
         if kind == "child":
             pending = run.find_child(message["arn"])
             if pending is None or not getattr(pending.command.integration, "sync", ""):
@@ -442,6 +452,37 @@ class Core(Dispatch, Answers):
                 return None
             return {**self._child_outcome(pending, child), "t": t}
         return None
+
+    def _answered_in_inbox(self, arn: str) -> set[tuple[int, int]]:
+        """The Lambda tasks whose outcome waits in the inbox: not to be invoked again."""
+        with self.store.transaction() as tx:
+            inbox = journal.read_inbox(tx.connection, arn)
+        return {(m["th"], m["d"]) for _, m in inbox if m.get("k") == "fn"}
+
+    def _after_invocation(self, key: Key, message: Input | None) -> None:
+        """A background Lambda task ended (see ``invocations.py``): post its outcome, continue
+        the execution in this thread, and settle the lease if nothing else is in flight."""
+        arn = key[0]
+        due: datetime | None = self.now()  # if anything below fails: available again now
+        try:
+            if message is not None:
+                now = self.now()
+                with self.store.transaction() as tx:
+                    execution = tx.executions.find(arn)
+                    if execution is not None and execution.status == "RUNNING":
+                        journal.post(tx.connection, arn, message)
+                        with self._held_guard:
+                            held = arn in self._held
+                        if not held:  # the lease lapsed meanwhile: whoever holds it next
+                            tx.work.wake(KIND, arn, at=now)
+                due = self.process(arn)
+        except Exception:
+            log.exception("continuing %s after a Lambda task failed", arn)
+        finally:
+            claim = self.invocations.last_one_out(key, arn, lambda: self._pop_held(arn))
+            if claim is not None:
+                self._settle(claim, due)
+                self.work_ready.set()
 
     def _from_timer(self, key: str, payload: Any, t: int) -> Input:
         if key == "x":
@@ -603,17 +644,29 @@ class Core(Dispatch, Answers):
     def _run_claim(self, key: str) -> None:
         try:
             due = self.process(key)
+        except BaseException:
             with self._held_guard:
-                claim = self._held.pop(key)
+                self._held.pop(key, None)  # the lease lapses; the next holder goes on
+            raise
+        # With Lambda tasks in flight the lease stays held (and renewed): the last one to end
+        # settles it (``_after_invocation``).
+        claim = self.invocations.last_one_out(None, key, lambda: self._pop_held(key))
+        if claim is not None:
+            self._settle(claim, due)
+
+    def _pop_held(self, key: str) -> Claim | None:
+        with self._held_guard:
+            return self._held.pop(key, None)
+
+    def _settle(self, claim: Claim, due: datetime | None) -> None:
+        """Give a lease back: done with the execution (``due`` None), or until ``due``."""
+        try:
             if due is None:
                 self.store.work.complete(claim, now=self.now())
             else:
                 self.store.work.release(claim, available_at=due, now=self.now())
         except LeaseLost:
-            self._runs.pop(key, None)
-        finally:
-            with self._held_guard:
-                self._held.pop(key, None)
+            self._runs.pop(claim.key, None)
 
     def _ensure_renewer(self) -> None:
         """Keep held leases alive while steps run (a long function must not let another

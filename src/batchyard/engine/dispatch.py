@@ -22,15 +22,19 @@ from typing import Any
 
 from batchyard.asl.events import to_json
 from batchyard.asl.integrations import InvokeEnv
+from batchyard.asl.interpreter import TaskOutcome
+from batchyard.asl.lambda_invoke import LambdaInvoke, LegacyLambda
 from batchyard.engine import ecs_tasks
 from batchyard.engine.ecs_tasks import EcsTasks
 from batchyard.engine.errors import EngineError
+from batchyard.engine.invocations import BackgroundInvocations
 from batchyard.engine.journal import Input, to_ms
 from batchyard.engine.run import Pending, Run
 from batchyard.store import ActivityTask as QueuedActivityTask
 from batchyard.store import Execution, Store, TaskToken, Transaction
 
 Handler = Callable[[Any, Any], Any]
+LambdaIntegrations = (LambdaInvoke, LegacyLambda)  # run by ``invocations``, in the background
 UNSTARTED = timedelta(days=3650)  # where an activity's heartbeat timer waits for its worker
 
 
@@ -43,6 +47,7 @@ class Dispatch:
     account: str
     clock: Callable[[], datetime]
     activity_ready: threading.Condition
+    invocations: BackgroundInvocations
     ecs: EcsTasks | None = None  # the ECS service, for ecs:runTask (``ecs_tasks.attach``)
     complete_token: Callable[[str, Input, str], None]  # Answers.complete_token
 
@@ -155,13 +160,19 @@ class Dispatch:
             if child.status != "RUNNING":
                 items.append(self._child_outcome(pending, child))
             return items
-        outcome = integration.invoke(command.request, self._env())
-        item: Input = {**base, "r": outcome.result}
-        if outcome.failed:
-            item = {**base, "e": outcome.error, "c": outcome.cause}
-            if outcome.timed_out:
-                item["to"] = 1
-        return [item]
+        if isinstance(integration, LambdaIntegrations):
+            # Off the engine's workers (``invocations.py``): the outcome comes back through
+            # the inbox, and the execution's lease stays ours meanwhile.
+            env = self._env()
+            th, seq = command.thread_id, pending.seq
+
+            def invoke() -> Input:
+                outcome = integration.invoke(command.request, env)
+                return {"k": "fn", "th": th, "d": seq, **_outcome(outcome)}
+
+            self.invocations.submit((run.arn, th, seq), invoke)
+            return []
+        return [{**base, **_outcome(integration.invoke(command.request, self._env()))}]
 
     def _act_callback(self, run: Run, pending: Pending, base: Input, started: Input) -> list[Input]:
         """``.waitForTaskToken``: send the request part, then wait for the token's answer.
@@ -243,6 +254,16 @@ def describe_envelope(child: Execution, *, parsed: bool) -> dict[str, Any]:
     if child.stop_date is not None:
         envelope["StopDate"] = to_ms(child.stop_date)
     return envelope
+
+
+def _outcome(outcome: TaskOutcome) -> Input:
+    """A synchronous task's outcome as the members of an interpreter input."""
+    if not outcome.failed:
+        return {"r": outcome.result}
+    item: Input = {"e": outcome.error, "c": outcome.cause}
+    if outcome.timed_out:
+        item["to"] = 1
+    return item
 
 
 def _lambda_invoke(request: Any, env: InvokeEnv) -> Any:

@@ -103,6 +103,7 @@ class Engine:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads = []
+        self.core.invocations.shutdown()
 
     def purge(self, now: datetime | None = None) -> int:
         """Forget executions closed more than 90 days ago (their names become free again, as
@@ -135,8 +136,12 @@ class Engine:
         """Process everything runnable now, in the calling thread (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.core.claim_and_run(limit=32):
+            if self.core.claim_and_run(limit=32):
+                continue
+            # Lambda tasks run in the background and continue their executions themselves.
+            if not self.core.invocations.busy():
                 return
+            self.core.invocations.wait_idle(max(0.0, deadline - time.monotonic()))
 
     # --- executions ----------------------------------------------------------------------------
 
