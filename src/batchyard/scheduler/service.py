@@ -249,20 +249,14 @@ class Scheduler:
                         record.id, slot_time, record.flexible_window
                     )
                     pending.append(
-                        Slot(
-                            schedule_id=record.id,
-                            slot=slot_time,
-                            schedule_arn=record.arn,
+                        _slot_row(
+                            record,
+                            slot_time,
+                            now,
                             due_at=due_at,
                             status=PENDING,
                             available_at=max(due_at, now) + self.lease,
                             lease_owner=self.owner,
-                            attempts=0,
-                            target_ref=None,
-                            reason=None,
-                            settled=None,
-                            created=now,
-                            updated=now,
                         )
                     )
                 skipped += [_skipped(record, t, reason, now) for t, reason in skip]
@@ -375,9 +369,7 @@ class Scheduler:
                 row.id, policy(group_tags.get(row.group_name, {}), machine_tags.get(arn))
             )
             if row.state == "ENABLED" and not (target_kind(arn) == "states" and rule.needs_lock):
-                prepared[(held.slot.schedule_id, held.slot.slot)] = self._delivery(
-                    held.slot, row
-                )
+                prepared[(held.slot.schedule_id, held.slot.slot)] = self._delivery(held.slot, row)
 
         def fire(slot: Slot) -> tuple[Slot, _Outcome]:
             record = records.get(slot.schedule_id)
@@ -655,22 +647,29 @@ def _requeue(at: datetime, reason: str) -> dict[str, Any]:
     return {"status": PENDING, "available_at": at, "lease_owner": None, "reason": reason}
 
 
+def _slot_row(record: ScheduleRecord, slot_time: datetime, now: datetime, **fields: Any) -> Slot:
+    """A new ledger row of ``record``'s slot at ``slot_time`` (``fields`` override)."""
+    row: dict[str, Any] = {
+        "schedule_id": record.id,
+        "slot": slot_time,
+        "schedule_arn": record.arn,
+        "due_at": slot_time,
+        "status": PENDING,
+        "available_at": None,
+        "lease_owner": None,
+        "attempts": 0,
+        "target_ref": None,
+        "reason": None,
+        "settled": None,
+        "created": now,
+        "updated": now,
+    }
+    row.update(fields)
+    return Slot(**row)
+
+
 def _skipped(record: ScheduleRecord, slot_time: datetime, reason: str, now: datetime) -> Slot:
-    return Slot(
-        schedule_id=record.id,
-        slot=slot_time,
-        schedule_arn=record.arn,
-        due_at=slot_time,
-        status=SKIPPED,
-        available_at=None,
-        lease_owner=None,
-        attempts=0,
-        target_ref=None,
-        reason=reason,
-        settled=now,
-        created=now,
-        updated=now,
-    )
+    return _slot_row(record, slot_time, now, status=SKIPPED, reason=reason, settled=now)
 
 
 def _group_tags(conn: sa.Connection, names: set[str]) -> dict[str, dict[str, str]]:
