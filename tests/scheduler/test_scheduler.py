@@ -66,6 +66,17 @@ def test_a_claimed_slot_of_a_dead_replica_is_delivered_after_its_lease(
     assert slot_history(store, arn, 1)[0].status == "STARTED"
 
 
+def test_a_clean_stop_gives_its_claimed_slots_back(
+    book: ScheduleBook, make_scheduler: Make, clock: FakeClock, recorder: Recorder
+) -> None:
+    book.create(schedule("handed-over", "rate(1 minute)"))
+    stopping = make_scheduler(lease_seconds=300)
+    assert stopping.materialize(clock.now) == 1
+    stopping.stop()
+    _run([make_scheduler(lease_seconds=300)], clock, 2)
+    assert len(recorder.deliveries) == 1  # on time, not after the 300 s lease
+
+
 @pytest.mark.parametrize(
     ("catch_up", "fired", "skipped"),
     [("latest", 1, 60), ("none", 0, 61), ("all", 5, 56)],

@@ -194,6 +194,24 @@ class Scheduler:
             self._thread.join(timeout=30)
             self._thread = None
         self._pool.shutdown(wait=True)
+        try:
+            self.release_held()
+        except Exception:  # the database may be gone: the leases then lapse by themselves
+            log.exception("releasing the held slots failed")
+
+    def release_held(self) -> int:
+        """Give back the slots claimed but not yet due (a clean stop), so that another
+        replica delivers them on time instead of after the lease."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        if not held:
+            return 0
+        now = self.clock()
+        outcomes = [
+            (h.slot, {"lease_owner": None, "available_at": h.slot.due_at, "updated": now})
+            for h in held
+        ]
+        return SchedulerRepo(self.store.db).settle_many(self.owner, outcomes)
 
     def wake(self) -> None:
         """Look at the schedules now (a schedule was created or changed)."""
