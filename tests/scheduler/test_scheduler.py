@@ -164,6 +164,26 @@ def test_at_with_delete_after_completion(
         book.get("one-shot", None)
 
 
+def test_end_date_with_delete_after_completion(
+    book: ScheduleBook, make_scheduler: Make, clock: FakeClock, recorder: Recorder
+) -> None:
+    book.create(
+        schedule(
+            "until-end", "rate(1 minute)", ActionAfterCompletion="DELETE",
+            EndDate=clock.now + timedelta(seconds=150),
+            Target={"Input": '{"id": "<aws.scheduler.execution-id>"}'},
+        )
+    )  # fmt: skip
+    _run([make_scheduler()], clock, 240, step=5)
+    assert [d.slot - recorder.deliveries[0].slot for d in recorder.deliveries] == [
+        timedelta(0), timedelta(minutes=1), timedelta(minutes=2)
+    ]  # fmt: skip
+    ids = {d.input for d in recorder.deliveries}
+    assert len(ids) == 3 and all(d.execution_id in (d.input or "") for d in recorder.deliveries)
+    with pytest.raises(Exception, match="Schedule until-end does not exist"):
+        book.get("until-end", None)
+
+
 def test_flexible_window_offsets_are_deterministic_and_inside_the_window(
     book: ScheduleBook, make_scheduler: Make, clock: FakeClock, recorder: Recorder
 ) -> None:
