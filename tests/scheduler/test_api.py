@@ -111,6 +111,14 @@ def test_create_get_update_delete(scheduler: Any) -> None:
     assert _error(excinfo) == ("ResourceNotFoundException", "Schedule crud does not exist.", 404)
 
 
+def test_a_retried_create_with_its_client_token_is_not_a_conflict(scheduler: Any) -> None:
+    first = _create(scheduler, "retried", ClientToken="token-1")
+    assert _create(scheduler, "retried", ClientToken="token-1") == first
+    with pytest.raises(ClientError) as excinfo:
+        _create(scheduler, "retried", ClientToken="token-2")
+    assert _error(excinfo) == ("ConflictException", "Schedule retried already exists.", 409)
+
+
 def test_conflict_and_missing_group(scheduler: Any) -> None:
     _create(scheduler, "twice")
     with pytest.raises(ClientError) as excinfo:

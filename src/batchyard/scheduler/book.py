@@ -164,6 +164,10 @@ class ScheduleBook:
         now = self.clock()
         record = self._record(params, group_name, now, schedule_id=uuid.uuid4().hex, created=now)
         if not self.repo.insert_schedule(record):
+            existing = self.repo.find_schedule(group_name, params["Name"])
+            token = params.get("ClientToken")
+            if existing is not None and token and existing.client_token == token:
+                return existing.arn  # a retry of the request that created it
             raise SchedulerError("ConflictException", f"Schedule {params['Name']} already exists.")
         self.on_change()
         return record.arn
@@ -256,6 +260,7 @@ class ScheduleBook:
             flexible_window=window,
             action_after_completion=params.get("ActionAfterCompletion") or "NONE",
             kms_key_arn=params.get("KmsKeyArn"),
+            client_token=params.get("ClientToken"),
             target=target,
             anchor=start or now.replace(microsecond=0),
             next_slot=None,

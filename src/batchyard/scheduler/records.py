@@ -41,6 +41,7 @@ class ScheduleRecord:
     flexible_window: dict[str, Any]
     action_after_completion: str
     kms_key_arn: str | None
+    client_token: str | None
     target: dict[str, Any]
     anchor: datetime
     next_slot: datetime | None

@@ -119,7 +119,9 @@ class SchedulerRepo(Repository):
 
     def replace_schedule(self, record: ScheduleRecord, seen_version: int) -> bool:
         """Write ``record`` over the row at ``seen_version`` (``False`` if it moved on)."""
-        values = {k: v for k, v in vars(record).items() if k not in ("id", "created")}
+        values = {
+            k: v for k, v in vars(record).items() if k not in ("id", "created", "client_token")
+        }
         with self._write() as conn:
             result = conn.execute(
                 schedules.update()

@@ -44,6 +44,7 @@ schedules = sa.Table(
     sa.Column("flexible_window", sa.JSON, nullable=False),
     sa.Column("action_after_completion", STATUS, nullable=False),
     sa.Column("kms_key_arn", ARN, nullable=True),
+    sa.Column("client_token", sa.String(64), nullable=True),  # CreateSchedule's, for retries
     sa.Column("target", sa.JSON, nullable=False),
     sa.Column("anchor", UtcMillis(), nullable=False),  # where rate() counts from
     sa.Column("next_slot", UtcMillis(), nullable=True),

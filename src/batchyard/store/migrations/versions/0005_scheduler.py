@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("flexible_window", sa.JSON(), nullable=False),
         sa.Column("action_after_completion", _STATUS, nullable=False),
         sa.Column("kms_key_arn", _ARN, nullable=True),
+        sa.Column("client_token", sa.String(length=64), nullable=True),
         sa.Column("target", sa.JSON(), nullable=False),
         sa.Column("anchor", sa.BigInteger(), nullable=False),
         sa.Column("next_slot", sa.BigInteger(), nullable=True),
