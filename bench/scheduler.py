@@ -1,7 +1,9 @@
 """Firing lateness of 1,000 schedules: batchyard's scheduler beside APScheduler 3.
 
 Run with ``python bench/scheduler.py`` (needs ``pip install -e '.[bench]'``); ``--minutes 10``
-for the ten-minute drift check (default 3), ``--schedules`` to change the 1,000.
+for the ten-minute drift check (default 3), ``--schedules`` to change the 1,000,
+``--postgres`` to add batchyard on PostgreSQL (``BATCHYARD_TEST_POSTGRES``), ``--only`` to run
+one side.
 
 Both schedulers get the same job, configured the same way:
 
@@ -22,16 +24,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from batchyard.scheduler import Delivery, ScheduleBook, Scheduler, Targets
 from batchyard.store import open_store
 
+POSTGRES_URL = os.environ.get(
+    "BATCHYARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 ROLE = "arn:aws:iam::123456789012:role/bench"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:bench"
 
@@ -65,8 +75,23 @@ def _wait_for_minutes(minutes: int) -> None:
     time.sleep(max(0.0, first + minutes * 60 + 2 - time.time()))
 
 
-def run_batchyard(schedules: int, minutes: int, work: Path) -> Lateness:
-    store = open_store(f"sqlite:///{work / 'batchyard.db'}")
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema on ``BATCHYARD_TEST_POSTGRES``, dropped afterwards."""
+    import psycopg
+
+    schema = f"by_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def run_batchyard(schedules: int, minutes: int, work: Path, url: str | None = None) -> Lateness:
+    store = open_store(url or f"sqlite:///{work / 'batchyard.db'}")
     lateness = Lateness()
 
     def target(delivery: Delivery) -> str:
@@ -170,6 +195,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=3)
     parser.add_argument("--schedules", type=int, default=1000)
     parser.add_argument(
+        "--postgres", action="store_true", help="also batchyard on PostgreSQL (replicas' store)"
+    )
+    parser.add_argument(
         "--only", choices=["batchyard", "apscheduler"], help="run one side (the drift check)"
     )
     args = parser.parse_args()
@@ -179,6 +207,11 @@ def main() -> None:
         results: dict[str, Lateness] = {}
         if args.only in (None, "batchyard"):
             results["batchyard"] = run_batchyard(args.schedules, args.minutes, work)
+        if args.postgres:
+            with postgres_schema() as url:
+                results["batchyard, PostgreSQL"] = run_batchyard(
+                    args.schedules, args.minutes, work, url
+                )
         if args.only in (None, "apscheduler"):
             results["APScheduler 3"] = run_apscheduler(args.schedules, args.minutes, work)
             # For context, not the comparison: APScheduler without a durable store.
