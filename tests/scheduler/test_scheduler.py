@@ -136,7 +136,7 @@ def test_retries_then_dead_letter_then_replay(
     recorder.fail_with = None
     targets = Targets()
     targets.extra["states"] = recorder
-    reference = replay_dead_letter(store, targets, letters[0].id)
+    reference = replay_dead_letter(store, letters[0].id, targets=targets)
     assert reference.endswith(recorder.deliveries[-1].slot_key)
     assert dead_letters(store, queue)[0].replay_ref == reference
 
@@ -316,3 +316,26 @@ def _executions(store: Store, machine: str) -> list[Any]:
         return list(
             conn.execute(sa.select(executions).where(executions.c.state_machine_arn == machine))
         )
+
+
+def test_a_dead_letter_replays_on_the_store_once_its_machine_exists(
+    store: Store, book: ScheduleBook, clock: FakeClock
+) -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:later"
+    queue = "arn:aws:sqs:us-east-1:123456789012:dlq"
+    book.create(
+        schedule("early", "rate(1 hour)",
+                 Target={"Arn": machine, "DeadLetterConfig": {"Arn": queue}})
+    )  # fmt: skip
+    engine, scheduler = _engine_scheduler(store, clock)
+    try:
+        _run([scheduler], clock, 2)
+    finally:
+        scheduler.stop()
+    letters = dead_letters(store, queue)
+    assert len(letters) == 1 and "StateMachineDoesNotExist" in letters[0].error
+    deploy(store, "later", WAIT)
+    arn = replay_dead_letter(store, letters[0].id)
+    assert engine.describe(arn).status == "RUNNING"
+    assert replay_dead_letter(store, letters[0].id) == arn  # the same slot: not a second run
+    assert len(_executions(store, machine)) == 1

@@ -14,9 +14,11 @@ The public Python API (the CLI and the web console call these):
 ``dead_letters(store, queue_arn=None, limit=100) -> list[DeadLetter]``
     Deliveries that failed for good, newest first, optionally of one dead-letter queue ARN
     (the schedule's ``Target.DeadLetterConfig.Arn``).
-``replay_dead_letter(store, targets, letter_id) -> str``
+``replay_dead_letter(store, letter_id, *, targets=None) -> str``
     Deliver a dead letter again (same slot, so the same idempotency key); the started
-    execution/task ARN. Raises ``KeyError`` for an unknown id.
+    execution/task ARN. Raises ``KeyError`` for an unknown id, ``TargetError`` if the delivery
+    fails again. Without ``targets``, state machines are started on the store directly (for a
+    CLI that only has the store URL); a server passes its own (``SchedulerInstall.targets``).
 
 Building blocks: :class:`Scheduler` (the worker, ``service.py``), :class:`ScheduleBook` (the
 API's semantics, ``book.py``), :class:`Targets` (``targets.py``), :func:`parse`
@@ -98,8 +100,16 @@ def dead_letters(store: Store, queue_arn: str | None = None, limit: int = 100) -
     return SchedulerRepo(store.db).dead_letters(queue_arn, limit)
 
 
-def replay_dead_letter(store: Store, targets: Targets, letter_id: str) -> str:
-    """Deliver a dead letter again; the ARN of what it started (``TargetError`` if it fails)."""
+def replay_dead_letter(store: Store, letter_id: str, *, targets: Targets | None = None) -> str:
+    """Deliver a dead letter again; the ARN of what it started (``TargetError`` if it fails).
+
+    Without ``targets`` (a CLI process with only the store's URL), state-machine letters are
+    started on the store directly — the server's engine workers then run the execution.
+    """
+    if targets is None:
+        from batchyard.engine import Engine
+
+        targets = Targets(stepfunctions=Engine(store))
     repo = SchedulerRepo(store.db)
     letter = repo.find_dead_letter(letter_id)
     if letter is None:
