@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -175,3 +176,88 @@ def _get_json(endpoint: Endpoint, path: str) -> dict[str, Any]:
     if document.get("unavailable"):
         raise CliFailure(str(document.get("message", "not available on this server")))
     return document
+
+
+# Dead letters have no AWS API (on AWS they are messages in an SQS queue): these two commands
+# open the server's state store directly, so they run where the store is reachable.
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="The server's state store URL (as given to `batchyard server --store`); "
+        "default: the SQLite store of --data-dir.",
+    ),
+]
+DataDirOption = Annotated[
+    Path, typer.Option(help="The server's data directory (its state.db is used).")
+]
+
+
+def _open_store(store_url: str | None, data_dir: Path) -> Any:
+    from batchyard.store import ServiceUnavailable, default_url, open_store
+
+    url = store_url or default_url(data_dir)
+    if store_url is None and not (data_dir / "state.db").exists():
+        fail(f"no state store at {data_dir / 'state.db'}: give --data-dir or --store")
+    try:
+        return open_store(url)
+    except ServiceUnavailable as exc:
+        fail(str(exc))
+
+
+@app.command("dead-letters")
+def dead_letters(
+    queue: Annotated[
+        str | None, typer.Option(help="Only this DeadLetterConfig Arn (a dead-letter queue).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="table, json or csv.")
+    ] = OutputFormat.TABLE,
+    store: StoreOption = None,
+    data_dir: DataDirOption = Path(".batchyard"),
+) -> None:
+    """List deliveries that failed for good (kept per schedule's DeadLetterConfig Arn)."""
+    from batchyard.scheduler import dead_letters as stored_letters
+
+    opened = _open_store(store, data_dir)
+    try:
+        letters = stored_letters(opened, queue, limit)
+    finally:
+        opened.close()
+    rows = [
+        {
+            "id": letter.id,
+            "schedule": letter.schedule_arn.split(":schedule/", 1)[-1],
+            "slot": format_time(letter.slot),
+            "attempts": letter.attempts,
+            "error": letter.error,
+            "queue": letter.queue_arn,
+            "replayed": letter.replay_ref or "",
+        }
+        for letter in letters
+    ]
+    emit_rows(rows, output, title="Dead letters")
+
+
+@app.command()
+def replay(
+    letter_id: Annotated[str, typer.Argument(help="The dead letter's id.", show_default=False)],
+    store: StoreOption = None,
+    data_dir: DataDirOption = Path(".batchyard"),
+) -> None:
+    """Deliver a dead letter again, for its own slot (so a state machine target gets the same
+    execution name: replaying twice never starts two runs). State-machine targets only here;
+    the server's workers then run the execution."""
+    from batchyard.scheduler import replay_dead_letter
+
+    opened = _open_store(store, data_dir)
+    try:
+        started = replay_dead_letter(opened, letter_id)
+    except KeyError:
+        fail(f"no dead letter {letter_id!r}")
+    except Exception as exc:  # the target refused again: say why, keep the letter
+        fail(f"the replay failed: {exc}")
+    finally:
+        opened.close()
+    typer.echo(started)
