@@ -465,7 +465,12 @@ class Core(Dispatch, Answers):
         arn = key[0]
         due: datetime | None = self.now()  # if anything below fails: available again now
         try:
-            if message is not None:
+            if message is None:
+                # The invocation itself broke (integrations report failures as outcomes):
+                # forget the run, so that the next claim rebuilds it and invokes again.
+                with self.lock(arn):
+                    self._runs.pop(arn, None)
+            else:
                 now = self.now()
                 with self.store.transaction() as tx:
                     execution = tx.executions.find(arn)
@@ -644,9 +649,12 @@ class Core(Dispatch, Answers):
     def _run_claim(self, key: str) -> None:
         try:
             due = self.process(key)
+        except LeaseLost:
+            self._pop_held(key)
+            self._runs.pop(key, None)
+            return
         except BaseException:
-            with self._held_guard:
-                self._held.pop(key, None)  # the lease lapses; the next holder goes on
+            self._pop_held(key)  # the lease lapses; the next holder goes on
             raise
         # With Lambda tasks in flight the lease stays held (and renewed): the last one to end
         # settles it (``_after_invocation``).
