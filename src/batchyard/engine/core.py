@@ -455,8 +455,8 @@ class Core(Dispatch, Answers):
 
     def _answered_in_inbox(self, arn: str) -> set[tuple[int, int]]:
         """The Lambda tasks whose outcome waits in the inbox: not to be invoked again."""
-        with self.store.transaction() as tx:
-            inbox = journal.read_inbox(tx.connection, arn)
+        with self.store.db.read() as conn:  # a read: no need for SQLite's write lock
+            inbox = journal.read_inbox(conn, arn)
         return {(m["th"], m["d"]) for _, m in inbox if m.get("k") == "fn"}
 
     def _after_invocation(self, key: Key, message: Input | None) -> None:
